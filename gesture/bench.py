@@ -1,0 +1,125 @@
+"""`gesture bench`: speed (and later accuracy) figures measured in one run, with their targets.
+
+Timings are medians over many runs after warm-up: the machine is shared and noisy, so
+no single run means much, and none of this belongs in a timed unit test.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from dataclasses import asdict, dataclass, replace
+
+import torch
+
+from .model import GestureNet, ModelConfig, fuse
+
+
+@dataclass
+class Figure:
+    section: str
+    name: str
+    value: float
+    unit: str
+    target: float | None = None
+    better: str = "lower"  # or "higher"
+    detail: str = ""  # data, split, composition: what the number was measured on
+
+    @property
+    def met(self) -> bool | None:
+        if self.target is None:
+            return None
+        return self.value <= self.target if self.better == "lower" else self.value >= self.target
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def machine() -> dict:
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {
+        "cpu": cpu, "cores": cores(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(), "platform": platform.platform(),
+    }
+
+
+def latency_ms(model: torch.nn.Module, size: int, runs: int = 300, warmup: int = 50, batch: int = 1) -> float:
+    """Median forward time in ms, channels_last, in inference mode."""
+    model = model.eval().to(memory_format=torch.channels_last)
+    x = torch.randn(batch, 3, size, size).contiguous(memory_format=torch.channels_last)
+    times = []
+    with torch.inference_mode():
+        for _ in range(warmup):
+            model(x)
+        for _ in range(runs):
+            t = time.perf_counter()
+            model(x)
+            times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
+def bench_model(runs: int) -> list[Figure]:
+    cfg = ModelConfig()
+    net = GestureNet(cfg)
+    twin = GestureNet(replace(cfg, block="standard"))
+    what = f"batch 1, {cfg.size}px, width {cfg.width}, median of {runs} runs, {torch.get_num_threads()} threads"
+    unfused, fused = latency_ms(net, cfg.size, runs), latency_ms(fuse(net), cfg.size, runs)
+    twin_fused = latency_ms(fuse(twin), cfg.size, runs)
+    # At batch 1 per-layer overhead hides much of the MAC gap; a batch shows the arithmetic.
+    batch_runs = max(5, runs // 10)
+    b_net = latency_ms(fuse(net), cfg.size, batch_runs, warmup=3, batch=32)
+    b_twin = latency_ms(fuse(twin), cfg.size, batch_runs, warmup=3, batch=32)
+    bwhat = what.replace("batch 1", "batch 32").replace(f"{runs} runs", f"{batch_runs} runs")
+    return [
+        Figure("model", "default net, unfused", unfused, "ms", detail=what),
+        Figure("model", "default net, fused", fused, "ms", target=1.5, detail=what),
+        Figure("model", "standard-conv twin, fused", twin_fused, "ms", detail=what),
+        Figure("model", "fusion speed-up (unfused / fused)", unfused / fused, "x", better="higher"),
+        Figure("model", "separable speed-up at batch 1 (twin / default)", twin_fused / fused, "x", better="higher"),
+        Figure("model", "default net, fused, batch 32", b_net, "ms", detail=bwhat),
+        Figure("model", "standard-conv twin, fused, batch 32", b_twin, "ms", detail=bwhat),
+        Figure("model", "separable speed-up at batch 32 (twin / default)", b_twin / b_net, "x", better="higher"),
+    ]
+
+
+SECTIONS = {
+    "model": bench_model,
+}
+
+
+def run(sections: list[str], runs: int = 300) -> dict:
+    torch.set_num_threads(cores())
+    figures: list[Figure] = []
+    for name in sections:
+        figures += SECTIONS[name](runs)
+    return {"machine": machine(), "figures": figures}
+
+
+def format_results(res: dict) -> str:
+    m = res["machine"]
+    lines = [f"machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['torch_threads']} threads)", ""]
+    section = None
+    for f in res["figures"]:
+        if f.section != section:
+            section = f.section
+            lines.append(f"[{section}]")
+        target = "" if f.target is None else f"target {'<=' if f.better == 'lower' else '>='} {f.target:g} {f.unit}: " + (
+            "met" if f.met else "MISSED")
+        lines.append(f"  {f.name:<52} {f.value:>9.3f} {f.unit:<4} {target}")
+        if f.detail:
+            lines.append(f"      {f.detail}")
+    return "\n".join(lines)
+
+
+def to_json(res: dict) -> str:
+    return json.dumps(
+        {"machine": res["machine"], "figures": [{**asdict(f), "met": f.met} for f in res["figures"]]}, indent=2
+    )

@@ -1,0 +1,104 @@
+"""The `gesture` command line: parses, builds configs and dispatches. No logic lives here."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import GestureError
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line, not argparse's usage block: say what was wrong and where to look.
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {v}")
+    return v
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {v}")
+    return v
+
+
+def cmd_model(args) -> int:
+    from .cost import cost_report, format_report
+    from .model import ModelConfig
+
+    try:
+        cfg = ModelConfig(num_classes=args.classes, size=args.size, width=args.width)
+    except ValueError as e:
+        raise GestureError(str(e)) from None
+    rep = cost_report(cfg)
+    print(json.dumps(rep, indent=2) if args.json else format_report(rep))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from . import bench
+
+    sections = list(bench.SECTIONS) if not args.only else [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in sections if s not in bench.SECTIONS]
+    if unknown:
+        raise GestureError(f"unknown bench section {', '.join(unknown)}; choose from {', '.join(bench.SECTIONS)}")
+    res = bench.run(sections, runs=args.runs)
+    print(bench.format_results(res))
+    if args.json:
+        Path(args.json).write_text(bench.to_json(res) + "\n")
+        print(f"wrote {args.json}")
+    missed = [f.name for f in res["figures"] if f.met is False]
+    if missed:
+        print(f"{len(missed)} target(s) missed: {'; '.join(missed)}")
+        return 1
+    return 0
+
+
+def get_parser() -> Parser:
+    from .model import ModelConfig
+
+    d = ModelConfig()
+    p = Parser(prog="gesture", description="Hand gestures in front of a webcam, turned into key presses.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+
+    m = sub.add_parser("model", help="print the network layer by layer with its cost, beside a standard-conv twin",
+                       description="Per-layer output size, parameters and multiply-accumulates of the network.")
+    m.add_argument("--size", type=_positive_int, default=d.size, help=f"input side in pixels (default {d.size})")
+    m.add_argument("--width", type=_positive_float, default=d.width, help=f"channel width multiplier (default {d.width})")
+    m.add_argument("--classes", type=_positive_int, default=d.num_classes, help=f"number of classes (default {d.num_classes})")
+    m.add_argument("--json", action="store_true", help="print the same data as JSON")
+    m.set_defaults(func=cmd_model)
+
+    b = sub.add_parser("bench", help="measure speed targets (medians over repeated runs)",
+                       description="Benchmarks with their targets; exits 1 if a target is missed.")
+    b.add_argument("--only", metavar="SECTIONS", help="comma-separated sections to run (default: all)")
+    b.add_argument("--runs", type=_positive_int, default=300, help="timed runs per latency figure (default 300)")
+    b.add_argument("--json", metavar="FILE", help="also write the figures and the machine to this JSON file")
+    b.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = get_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except GestureError as e:
+        print(f"gesture {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"gesture {args.command}: interrupted", file=sys.stderr)
+        return 130
