@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 
-from .model import GestureNet, ModelConfig, fuse
+from .config import ModelConfig
+from .model import GestureNet, fuse
 
 
 @dataclass

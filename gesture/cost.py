@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, replace
 import torch
 from torch import nn
 
-from .model import GestureNet, ModelConfig, fuse
+from .config import ModelConfig
+from .model import GestureNet, fuse
 
 
 def conv_out(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:

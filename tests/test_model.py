@@ -5,7 +5,8 @@ import torch
 from torch import nn
 
 from gesture import cost
-from gesture.model import GestureNet, ModelConfig, fuse
+from gesture.config import ModelConfig
+from gesture.model import GestureNet, fuse
 
 
 @pytest.mark.parametrize("k,s,p,d,groups", [
