@@ -10,3 +10,7 @@ class GestureError(Exception):
 
 class SourceError(GestureError):
     """A frame source that cannot be opened or read: a missing camera, file or folder, a bad synth: script."""
+
+
+class SourceLost(SourceError):
+    """A camera stopped delivering frames mid-stream (unplugged, or taken by another program)."""

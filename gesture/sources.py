@@ -19,16 +19,12 @@ os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # probing absent cameras oth
 import cv2  # noqa: E402
 
 from . import synth  # noqa: E402
-from .errors import SourceError  # noqa: E402
+from .errors import SourceError, SourceLost  # noqa: E402
 from .images import list_images, read_image  # noqa: E402
 
 FOLDER_FPS = 30.0  # folders carry no timing; frames are spaced as from a 30 fps camera
 PROBE_CAMERAS = 6  # indices tried when the asked-for camera will not open
 CAMERA_TIMEOUT_S = 2.0  # a live camera that delivers nothing for this long is gone
-
-
-class SourceLost(SourceError):
-    """A camera stopped delivering frames mid-stream (unplugged, or taken by another program)."""
 
 
 class Source:

@@ -1,0 +1,139 @@
+"""The data folder: labels, sessions and frames on disk, and the manifest that records them.
+
+Two layouts are read, and may be mixed:
+
+    DATA/LABEL/SESSION/000001.jpg   what `gesture capture` writes (with DATA/manifest.jsonl)
+    DATA/LABEL/000001.jpg           flat, as public datasets come: one implicit session
+
+Frames within a session are ordered by the number in their file name, which is their
+position in time. Folders starting with "." (the quarantine, caches) are not data.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import GestureError
+from .images import frame_number, list_images
+
+MANIFEST = "manifest.jsonl"
+QUARANTINE = ".quarantine"
+# Folder names that mean "no gesture", in the order one is picked if several exist.
+NONE_ALIASES = ("none", "nothing", "no_gesture", "background")
+FLAT_SESSION = "(flat)"  # the implicit session of a label folder that holds images directly
+MAX_LABEL_LEN = 64
+
+
+@dataclass(frozen=True)
+class Sample:
+    path: Path
+    label: str
+    session: str
+    index: int  # position in time within the session: the file's number, else its rank
+
+
+@dataclass
+class Dataset:
+    root: Path
+    samples: list[Sample]
+    labels: list[str]  # sorted
+    none_label: str | None  # the folder picked as the no-gesture class
+    none_note: str = ""  # which alias was picked and why, for the user
+    sessions: dict[str, list[str]] = field(default_factory=dict)  # label -> session names
+
+    def count(self, label: str, session: str | None = None) -> int:
+        return sum(1 for s in self.samples if s.label == label and (session is None or s.session == session))
+
+
+def validate_label(label: str) -> str:
+    """A label becomes a folder name: refuse anything that could escape DATA or hide."""
+    problem = None
+    if not label or not label.strip():
+        problem = "is empty"
+    elif "/" in label or "\\" in label or os.sep in label:
+        problem = "contains a path separator"
+    elif ".." in label:
+        problem = "contains '..'"
+    elif label.startswith("."):
+        problem = "starts with '.'"
+    elif len(label) > MAX_LABEL_LEN:
+        problem = f"is longer than {MAX_LABEL_LEN} characters"
+    elif label != label.strip() or any(ord(c) < 32 for c in label):
+        problem = "has leading/trailing spaces or control characters"
+    if problem:
+        raise GestureError(f"label {label!r} {problem}; use a short name like palm, fist or none")
+    return label
+
+
+def pick_none_label(labels: list[str], override: str | None = None) -> tuple[str | None, str]:
+    """Which label is the no-gesture class, and a sentence saying so."""
+    if override:
+        if override not in labels:
+            raise GestureError(f"--none-label {override!r} is not one of the labels: {', '.join(labels)}")
+        return override, f"no-gesture class: {override!r} (from --none-label)"
+    found = [a for a in NONE_ALIASES if a in labels]
+    if not found:
+        return None, f"no no-gesture class: none of {', '.join(NONE_ALIASES)} is a label"
+    note = f"no-gesture class: {found[0]!r}"
+    if len(found) > 1:
+        note += f" (also found {', '.join(map(repr, found[1:]))}, treated as ordinary labels; merge them into {found[0]!r})"
+    return found[0], note
+
+
+def scan(root: Path | str, none_label: str | None = None) -> Dataset:
+    """Every readable-looking image under root, by label and session, in time order."""
+    root = Path(root)
+    if not root.exists():
+        raise GestureError(f"data folder {root} does not exist; record frames with `gesture capture LABEL --data {root}`")
+    if not root.is_dir():
+        raise GestureError(f"data folder {root} is not a folder")
+    samples: list[Sample] = []
+    sessions: dict[str, list[str]] = {}
+    for label_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        label = label_dir.name
+        groups = []
+        flat = list_images(label_dir)
+        if flat:
+            groups.append((FLAT_SESSION, flat))
+        for sdir in sorted(p for p in label_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            files = list_images(sdir)
+            if files:
+                groups.append((sdir.name, files))
+        for session, files in groups:
+            sessions.setdefault(label, []).append(session)
+            for rank, f in enumerate(files):
+                n = frame_number(f.name)
+                samples.append(Sample(f, label, session, n if n is not None else rank))
+    labels = sorted(sessions)
+    picked, note = pick_none_label(labels, none_label)
+    return Dataset(root, samples, labels, picked, note, sessions)
+
+
+def read_manifest(root: Path) -> list[dict]:
+    """Manifest lines that parse; a torn last line (power cut mid-write) is skipped."""
+    path = Path(root) / MANIFEST
+    if not path.exists():
+        return []
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return rows
+
+
+def manifest_mismatch(root: Path, samples: list[Sample]) -> tuple[list[str], list[str]]:
+    """(manifest paths with no file, captured files with no manifest line), relative to root.
+
+    Only files inside session folders are expected in the manifest; flat imports never were.
+    """
+    rows = read_manifest(root)
+    if not rows and not (Path(root) / MANIFEST).exists():
+        return [], []
+    listed = {r.get("path") for r in rows}
+    on_disk = {s.path.relative_to(root).as_posix() for s in samples if s.session != FLAT_SESSION}
+    return sorted(p for p in listed if p and not (Path(root) / p).exists()), sorted(on_disk - listed)
