@@ -9,9 +9,12 @@ import json
 import os
 import platform
 import statistics
+import tempfile
 import time
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
+import cv2
 import torch
 
 from .config import ModelConfig
@@ -91,8 +94,33 @@ def bench_model(runs: int) -> list[Figure]:
     ]
 
 
+def bench_capture(runs: int) -> list[Figure]:
+    """Frames per second through `gesture capture` from a 640x480 video: read, queue, JPEG, manifest."""
+    from .capture import CaptureConfig, capture
+    from .synth import parse_script, scripted_frames
+
+    n, repeats = 300, 3
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = Path(tmp) / "clip.mp4"
+        vw = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (640, 480))
+        for frame, _ in scripted_frames(parse_script(f"palm x{n}, seed=5, size=640x480")):
+            vw.write(frame)
+        vw.release()
+        rates = []
+        for r in range(repeats):
+            cfg = CaptureConfig("palm", count=n, source=str(clip), data=Path(tmp) / f"data{r}", session="bench",
+                                fps=0, preview=False)
+            t = time.perf_counter()
+            res = capture(cfg, log=lambda *a: None, progress=False)
+            rates.append(len(res.written) / (time.perf_counter() - t))
+    return [Figure("capture", "capture write rate, 640x480 video", statistics.median(rates), "frames/s",
+                   target=100, better="higher",
+                   detail=f"median of {repeats} captures of {n} frames from an mp4v file, JPEG quality 95, headless")]
+
+
 SECTIONS = {
     "model": bench_model,
+    "capture": bench_capture,
 }
 
 

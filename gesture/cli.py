@@ -35,9 +35,29 @@ def _positive_float(text: str) -> float:
     return v
 
 
+def _nonneg_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not v >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
+    return v
+
+
+def _count(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
+    return v
+
+
 def cmd_model(args) -> int:
     from .cost import cost_report, format_report
-    from .model import ModelConfig
+    from .config import ModelConfig
 
     try:
         cfg = ModelConfig(num_classes=args.classes, size=args.size, width=args.width)
@@ -67,8 +87,30 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_capture(args) -> int:
+    from .capture import CaptureConfig, capture
+
+    cfg = CaptureConfig(
+        label=args.label, count=args.count, source=args.source, data=Path(args.data), session=args.session,
+        fps=args.fps, countdown=args.countdown, preview=not args.no_preview, mirror=not args.no_mirror,
+    )
+    res = capture(cfg)
+    span = f" ({res.written[0].rsplit('/', 1)[-1]} to {res.written[-1].rsplit('/', 1)[-1]})" if res.written else ""
+    print(f"kept {len(res.written)} frames in {res.session_dir}{span}; {res.reason}")
+    return 130 if res.interrupted else 0
+
+
+def cmd_data(args) -> int:
+    from .datacheck import check, format_report
+
+    rep = check(Path(args.data), quarantine=args.quarantine, progress=not args.json)
+    print(json.dumps(rep, indent=2) if args.json else format_report(rep))
+    return 0
+
+
 def get_parser() -> Parser:
-    from .model import ModelConfig
+    from .capture import LIVE_FPS
+    from .config import ModelConfig
 
     d = ModelConfig()
     p = Parser(prog="gesture", description="Hand gestures in front of a webcam, turned into key presses.")
@@ -82,6 +124,31 @@ def get_parser() -> Parser:
     m.add_argument("--classes", type=_positive_int, default=d.num_classes, help=f"number of classes (default {d.num_classes})")
     m.add_argument("--json", action="store_true", help="print the same data as JSON")
     m.set_defaults(func=cmd_model)
+
+    c = sub.add_parser("capture", help="record labelled frames from a camera, video, folder or synth:",
+                       description="Record frames of one gesture into DATA/LABEL/SESSION/, one manifest line per frame. "
+                                   "Space pauses, q or Esc stops early and keeps what was recorded.")
+    c.add_argument("label", help="the gesture's name, e.g. palm; record the no-gesture class as 'none'")
+    c.add_argument("--count", type=_count, default=300, help="frames to record (default 300)")
+    c.add_argument("--source", default="0", help="camera index, video file, image folder or synth:... (default 0)")
+    c.add_argument("--data", default="data", help="data folder (default data)")
+    c.add_argument("--session", help="session name (default: the date and time); an existing session is continued")
+    c.add_argument("--fps", type=_nonneg_float, default=None,
+                   help=f"keep at most this many frames per second (default {LIVE_FPS:g} from a camera, "
+                        "every frame from a file, folder or synth:; 0 keeps every frame)")
+    c.add_argument("--countdown", type=_nonneg_float, default=3.0, help="seconds to get ready before a camera records (default 3)")
+    c.add_argument("--no-preview", action="store_true", help="no window; a progress bar in the terminal instead")
+    c.add_argument("--no-mirror", action="store_true", help="show the preview unmirrored (saved frames are never mirrored)")
+    c.set_defaults(func=cmd_capture)
+
+    dt = sub.add_parser("data", help="what a data folder holds: labels x sessions x frames, with warnings",
+                        description="Decode every frame and report labels, sessions, counts and sizes, with warnings "
+                                    "for a missing no-gesture class, small or imbalanced classes, single sessions and "
+                                    "corrupt files.")
+    dt.add_argument("--data", default="data", help="data folder (default data)")
+    dt.add_argument("--json", action="store_true", help="print the report as JSON")
+    dt.add_argument("--quarantine", action="store_true", help="move corrupt files to DATA/.quarantine/ (nothing is deleted)")
+    dt.set_defaults(func=cmd_data)
 
     b = sub.add_parser("bench", help="measure speed targets (medians over repeated runs)",
                        description="Benchmarks with their targets; exits 1 if a target is missed.")

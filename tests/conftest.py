@@ -1,5 +1,8 @@
+import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,3 +24,69 @@ def datasets() -> Path:
     if not DATASETS.is_dir():
         pytest.skip(f"real datasets not found at {DATASETS} (the ../shared folder beside the project)")
     return DATASETS
+
+
+@pytest.fixture(scope="session")
+def xdisplay():
+    """A real X server (Xvfb) for window and key-delivery tests; yields its DISPLAY."""
+    xvfb = shutil.which("Xvfb")
+    if not xvfb:
+        pytest.skip("Xvfb is not installed and scripts/test could not install it (apt-get install xvfb)")
+    r, w = os.pipe()
+    # -displayfd: Xvfb picks a free display number and writes it to us once it is ready.
+    proc = subprocess.Popen([xvfb, "-displayfd", str(w), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
+    number, deadline = b"", time.time() + 20
+    while not number.endswith(b"\n") and time.time() < deadline:
+        chunk = os.read(r, 16)
+        if not chunk:
+            break
+        number += chunk
+    os.close(r)
+    if not number.strip():
+        proc.kill()
+        pytest.skip("Xvfb did not start")
+    yield f":{number.decode().strip()}"
+    proc.terminate()
+    proc.wait(10)
+
+
+PRESS_IN_WINDOW = """
+import sys, time
+from Xlib import X, display
+from pynput.keyboard import Controller
+title, key = sys.argv[1], sys.argv[2]
+d = display.Display()
+def find(w):
+    try:
+        name = w.get_wm_name()
+    except Exception:
+        name = None
+    if isinstance(name, bytes):
+        name = name.decode(errors="replace")
+    if name and title in name:
+        return w
+    for child in w.query_tree().children:
+        found = find(child)
+        if found:
+            return found
+deadline = time.time() + 20
+while not (win := find(d.screen().root)) and time.time() < deadline:
+    time.sleep(0.1)
+if not win:
+    sys.exit("no window titled " + title)
+# No window manager runs on Xvfb, so give the window the keyboard focus ourselves.
+win.set_input_focus(X.RevertToParent, X.CurrentTime)
+d.sync()
+k = Controller()
+k.press(key)
+time.sleep(0.05)
+k.release(key)
+"""
+
+
+def press_in_window(xdisplay: str, title: str, key: str) -> None:
+    """Focus the window whose title contains `title` on that display and press `key`, as a user would."""
+    subprocess.run([sys.executable, "-c", PRESS_IN_WINDOW, title, key], env={**os.environ, "DISPLAY": xdisplay},
+                   check=True, timeout=60)
