@@ -5,7 +5,7 @@ preprocesses exactly as training did (the most common bug in tools like this one
 
     crop_box   the centred square the model sees, in frame pixels (previews draw it)
     prepare    crop + resize to uint8 RGB; with `margin` > 0 the same pixels plus a border
-    normalize  uint8 NHWC batch -> float NCHW tensor
+    normalize  uint8 NHWC batch -> float NCHW tensor (via standardize, shared with training)
     preprocess prepare + normalize for one frame
 """
 from __future__ import annotations
@@ -28,6 +28,7 @@ class PreprocessConfig:
     color: str = "RGB"  # channel order the model sees; frames arrive BGR from OpenCV
     mean: tuple = (0.5, 0.5, 0.5)  # on 0..1 values, in `color` order
     std: tuple = (0.25, 0.25, 0.25)
+    norm: str = "fixed"  # "fixed": mean/std above; "image": each image's own mean/std; "channel": per channel
 
     def __post_init__(self):
         object.__setattr__(self, "mean", tuple(float(v) for v in self.mean))
@@ -36,6 +37,8 @@ class PreprocessConfig:
             raise ValueError(f"crop must be between 0.1 and 1.0 of the short side, got {self.crop}")
         if self.color not in ("RGB", "BGR"):
             raise ValueError(f"color must be RGB or BGR, got {self.color!r}")
+        if self.norm not in ("fixed", "image", "channel"):
+            raise ValueError(f"norm must be fixed, image or channel, got {self.norm!r}")
         if self.size < 16:
             raise ValueError(f"size must be at least 16 px, got {self.size}")
 
@@ -60,7 +63,7 @@ def prepare(frame: np.ndarray, cfg: PreprocessConfig, margin: int = 0) -> np.nda
     """Crop the centred square and resize it to cfg.size, as uint8 in the model's colour order.
 
     With `margin` > 0 the result is (size + 2*margin) square: the same square at the same
-    scale with a border of real surroundings (the edge replicated where the frame ends),
+    scale with a border of real surroundings (mirrored where the frame ends),
     so training can shift and zoom. Its centre matches `prepare(frame, cfg)` up to
     resampling phase.
     """
@@ -78,7 +81,7 @@ def _crop_padded(frame: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.nd
     h, w = frame.shape[:2]
     part = frame[max(0, y0):min(h, y1), max(0, x0):min(w, x1)]
     pads = (max(0, -y0), max(0, y1 - h), max(0, -x0), max(0, x1 - w))
-    return cv2.copyMakeBorder(part, *pads, cv2.BORDER_REPLICATE) if any(pads) else part
+    return cv2.copyMakeBorder(part, *pads, cv2.BORDER_REFLECT_101) if any(pads) else part
 
 
 def _shrink(img: np.ndarray, out: int) -> np.ndarray:
@@ -94,15 +97,26 @@ def _shrink(img: np.ndarray, out: int) -> np.ndarray:
 
 
 def normalize(batch: "np.ndarray | torch.Tensor", cfg: PreprocessConfig) -> "torch.Tensor":
-    """uint8 NHWC (or HWC) -> float32 NCHW, scaled to 0..1 then standardised with cfg.mean/std."""
+    """uint8 NHWC (or HWC) -> standardised float32 NCHW."""
     import torch  # here, not at the top: capture draws crop boxes and should start without torch's second
 
     x = torch.as_tensor(batch)
     if x.ndim == 3:
         x = x[None]
-    x = x.permute(0, 3, 1, 2).float().div_(255)
-    mean = torch.tensor(cfg.mean).view(1, 3, 1, 1)
-    std = torch.tensor(cfg.std).view(1, 3, 1, 1)
+    return standardize(x.permute(0, 3, 1, 2).float().div_(255), cfg)
+
+
+def standardize(x: "torch.Tensor", cfg: PreprocessConfig) -> "torch.Tensor":
+    """float 0..1 NCHW -> what the model eats; training's augmented batches go through here too."""
+    import torch
+
+    if cfg.norm == "fixed":
+        mean = torch.tensor(cfg.mean).view(1, 3, 1, 1)
+        std = torch.tensor(cfg.std).view(1, 3, 1, 1)
+    else:
+        dims = (1, 2, 3) if cfg.norm == "image" else (2, 3)
+        mean = x.mean(dims, keepdim=True)
+        std = x.std(dims, keepdim=True).clamp_(min=0.02)
     return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
 
 

@@ -42,11 +42,13 @@ def test_margin_version_holds_the_same_crop_at_the_same_scale(size, crop, margin
         assert np.abs(shifted - live).mean() > np.abs(centre - live).mean() + 1, "alignment is real, not a blur"
 
 
-def test_margin_past_the_frame_edge_replicates_the_edge():
+def test_margin_past_the_frame_edge_mirrors_the_frame():
     frame = np.zeros((100, 100, 3), np.uint8)
-    frame[:, :50] = 255
+    frame[:, :10] = 255  # a white stripe at the left edge
     img = prepare(frame, PreprocessConfig(size=64), margin=8)
-    assert img.shape == (80, 80, 3) and img[:, :4].min() == 255 and img[:, -4:].max() == 0
+    assert img.shape == (80, 80, 3)
+    assert img[40, 8:12].min() > 200 and img[40, 2:6].min() > 200, "the stripe continues into the margin, mirrored"
+    assert img[40, -8:].max() == 0
 
 
 def test_normalize_and_preprocess():
