@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .config import cores
 from .dataset import MANIFEST, NONE_ALIASES, QUARANTINE, manifest_mismatch, read_manifest, scan
 from .images import read_image
 
@@ -31,7 +32,7 @@ def _decode_size(path: Path) -> str | None:
 def check(root: Path | str, quarantine: bool = False, progress: bool = True) -> dict:
     root = Path(root)
     ds = scan(root)
-    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2
+    workers = cores()
     with ThreadPoolExecutor(workers) as pool:  # cv2 decodes outside the GIL
         sizes = list(tqdm(pool.map(_decode_size, [s.path for s in ds.samples]), total=len(ds.samples),
                           desc="checking frames", unit="frame", file=sys.stderr, disable=not progress))

@@ -10,13 +10,21 @@ position in time. Folders starting with "." (the quarantine, caches) are not dat
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+from tqdm import tqdm
+
+from .config import cores
 from .errors import GestureError
-from .images import frame_number, list_images
+from .images import frame_number, list_images, read_image
+from .preprocess import PreprocessConfig, prepare
 
 MANIFEST = "manifest.jsonl"
 QUARANTINE = ".quarantine"
@@ -137,3 +145,61 @@ def manifest_mismatch(root: Path, samples: list[Sample]) -> tuple[list[str], lis
     listed = {r.get("path") for r in rows}
     on_disk = {s.path.relative_to(root).as_posix() for s in samples if s.session != FLAT_SESSION}
     return sorted(p for p in listed if p and not (Path(root) / p).exists()), sorted(on_disk - listed)
+
+
+def fingerprint(samples: list[Sample]) -> str:
+    """Changes whenever a frame is added, removed, relabelled or rewritten."""
+    h = hashlib.sha1()
+    for s in sorted(samples, key=lambda s: str(s.path)):
+        st = s.path.stat()
+        h.update(f"{s.path}|{s.label}|{s.session}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gesture"
+
+
+def load_frames(samples: list[Sample], pcfg: PreprocessConfig, margin: int = 0, *, cache: bool = True,
+                progress: bool = True) -> tuple[np.ndarray, list[int]]:
+    """Decode every sample once into uint8 (N, size+2*margin, size+2*margin, 3) in the model's colour order.
+
+    Returns the frames of the readable samples and the indices of the unreadable ones,
+    which are skipped. With `cache`, the result is kept under ~/.cache/gesture keyed by
+    the file list (paths, sizes, mtimes) and the preprocessing, so an unchanged data
+    folder is not decoded twice.
+    """
+    key = hashlib.sha1(json.dumps([fingerprint(samples), pcfg.to_dict(), margin]).encode()).hexdigest()[:20]
+    path = cache_dir() / f"frames-{key}.npz"
+    if cache and path.exists():
+        try:
+            with np.load(path) as z:
+                return z["frames"], z["bad"].tolist()
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache is just decoded again
+
+    def one(s: Sample):
+        img = read_image(s.path)
+        return None if img is None else prepare(img, pcfg, margin)
+
+    side = pcfg.size + 2 * margin
+    out = np.empty((len(samples), side, side, 3), np.uint8)
+    bad = []
+    workers = cores()
+    with ThreadPoolExecutor(workers) as pool:  # cv2 decodes and resizes outside the GIL
+        for i, img in enumerate(tqdm(pool.map(one, samples), total=len(samples), desc="decoding frames",
+                                     unit="frame", file=sys.stderr, disable=not progress)):
+            if img is None:
+                bad.append(i)
+            else:
+                out[i] = img
+    frames = np.delete(out, bad, axis=0) if bad else out
+    if cache:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(tmp, frames=frames, bad=np.array(bad, np.int64))
+            os.replace(tmp, path)
+        except OSError:
+            pass  # no cache is fine
+    return frames, bad
