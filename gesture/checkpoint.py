@@ -1,0 +1,91 @@
+"""Checkpoints: the weights plus everything inference needs, written atomically, loaded safely.
+
+The live loop rebuilds the model and its preprocessing from this file alone, so it can
+never preprocess differently from training. Loading uses torch.load(weights_only=True):
+a checkpoint is data and can never run code.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .config import ModelConfig
+from .errors import GestureError
+from .model import GestureNet
+from .preprocess import PreprocessConfig
+
+FORMAT = "gesture-checkpoint"
+VERSION = 1
+
+
+@dataclass
+class Checkpoint:
+    model: GestureNet  # eval mode, unfused (fuse() it for inference)
+    labels: list[str]
+    none_label: str | None
+    preprocess: PreprocessConfig
+    meta: dict  # training settings, metrics, data fingerprint
+
+
+def save(path: Path | str, model: GestureNet, labels: list[str], none_label: str | None,
+         pcfg: PreprocessConfig, meta: dict) -> Path:
+    """Write to a temporary file beside the target, then rename: a crash never leaves half a checkpoint."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FORMAT, "version": VERSION,
+        "model": model.cfg.to_dict(),
+        "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "labels": list(labels),
+        "none_label": none_label,
+        "preprocess": pcfg.to_dict(),
+        "meta": meta,
+    }
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return (text.splitlines()[0] if text else type(e).__name__)[:120]
+
+
+def load(path: Path | str) -> Checkpoint:
+    path = Path(path)
+    if not path.is_file():
+        raise GestureError(f"no checkpoint at {path}; train one with `gesture train --out {path}`")
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        # weights_only refuses anything that is not plain data: a pickled object may run code.
+        raise GestureError(f"{path} holds more than weights and plain data and was not loaded ({_first_line(e)})") from None
+    except Exception as e:  # torch raises RuntimeError, EOFError, IndexError, ... for files that are not checkpoints
+        raise GestureError(f"{path} is not a readable checkpoint (corrupt or truncated: {_first_line(e)})") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise GestureError(f"{path} is not a gesture checkpoint (a foreign file); train one with `gesture train`")
+    if raw.get("version") != VERSION:
+        raise GestureError(f"{path} is checkpoint version {raw.get('version')}; this gesture reads version {VERSION}")
+    try:
+        cfg = ModelConfig.from_dict(raw["model"])
+        model = GestureNet(cfg)
+        model.load_state_dict(raw["state_dict"])
+        pcfg = PreprocessConfig.from_dict(raw["preprocess"])
+        labels = list(raw["labels"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise GestureError(f"{path} is a damaged gesture checkpoint ({_first_line(e)})") from None
+    if len(labels) != cfg.num_classes:
+        raise GestureError(f"{path} is a damaged gesture checkpoint ({len(labels)} labels for {cfg.num_classes} outputs)")
+    return Checkpoint(model.eval(), labels, raw.get("none_label"), pcfg, raw.get("meta", {}))
