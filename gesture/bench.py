@@ -6,7 +6,6 @@ no single run means much, and none of this belongs in a timed unit test.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import statistics
 import tempfile
@@ -17,7 +16,7 @@ from pathlib import Path
 import cv2
 import torch
 
-from .config import ModelConfig
+from .config import ModelConfig, cores
 from .model import GestureNet, fuse
 
 
@@ -36,10 +35,6 @@ class Figure:
         if self.target is None:
             return None
         return self.value <= self.target if self.better == "lower" else self.value >= self.target
-
-
-def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def machine() -> dict:
@@ -70,7 +65,16 @@ def latency_ms(model: torch.nn.Module, size: int, runs: int = 300, warmup: int =
     return statistics.median(times) * 1000
 
 
-def bench_model(runs: int) -> list[Figure]:
+@dataclass
+class Context:
+    runs: int = 300  # timed runs per latency figure
+    datasets: Path | None = None  # ../shared/datasets; sections that need it skip without it
+    progress: bool = True
+    log: object = print
+
+
+def bench_model(ctx: Context) -> list[Figure]:
+    runs = ctx.runs
     cfg = ModelConfig()
     net = GestureNet(cfg)
     twin = GestureNet(replace(cfg, block="standard"))
@@ -94,7 +98,7 @@ def bench_model(runs: int) -> list[Figure]:
     ]
 
 
-def bench_capture(runs: int) -> list[Figure]:
+def bench_capture(ctx: Context) -> list[Figure]:
     """Frames per second through `gesture capture` from a 640x480 video: read, queue, JPEG, manifest."""
     from .capture import CaptureConfig, capture
     from .synth import parse_script, scripted_frames
@@ -118,17 +122,58 @@ def bench_capture(runs: int) -> list[Figure]:
                    detail=f"median of {repeats} captures of {n} frames from an mp4v file, JPEG quality 95, headless")]
 
 
+def bench_train(ctx: Context) -> list[Figure]:
+    """The accuracy targets on real data, each split as its README prescribes, trained as `gesture train` does."""
+    from . import protocols
+    from .config import TrainConfig
+
+    root = ctx.datasets
+    if root is None or not (root / "asl-frames").is_dir() or not (root / "sign-digits").is_dir():
+        ctx.log(f"[train] skipped: the real datasets are not at {root} (asl-frames and sign-digits are needed)")
+        return []
+    cfg = TrainConfig(cache=False)
+    mach = f"{cores()} cores, no GPU"
+    data, pcfg, decode_s = protocols.load(root / "asl-frames", cfg)
+    ctx.log(f"[train] asl-frames: {len(data.samples)} frames decoded in {decode_s:.1f} s; "
+            f"training at {cfg.size}px, width {cfg.width}, within {cfg.time_budget:g} s per split")
+    folds = []
+    for k in range(5):
+        r = protocols.holdout(f"block fold {k}", data, protocols.asl_block(k), cfg, pcfg, ctx.progress)
+        ctx.log(f"  block fold {k}: {r.accuracy:.3f} on {r.test_frames} held-out frames, {r.train_seconds:.0f} s, {r.epochs} epochs")
+        folds.append(r)
+    late = protocols.holdout("late", data, protocols.asl_late, cfg, pcfg, ctx.progress)
+    ctx.log(f"  late: {late.accuracy:.3f} on {late.test_frames} frames, {late.train_seconds:.0f} s")
+    ddata, dpcfg, _ = protocols.load(root / "sign-digits", cfg)
+    digits = protocols.holdout("person", ddata, protocols.digits_person, cfg, dpcfg, ctx.progress)
+    ctx.log(f"  digits: {digits.accuracy:.3f} on {digits.test_frames} frames, {digits.train_seconds:.0f} s")
+    per_fold = ", ".join(f"{r.accuracy:.3f}" for r in folds)
+    return [
+        Figure("train", "asl-frames 7 classes, 5-fold block split, mean accuracy",
+               statistics.mean(r.accuracy for r in folds), "", target=0.97, better="higher",
+               detail=f"folds {per_fold}; block = index // 300, fold k tests block % 5 == k; {mach}"),
+        Figure("train", "asl-frames block split, slowest fold's training", max(r.train_seconds for r in folds), "s",
+               target=60, detail=f"wall time of the training loop per fold ({', '.join(f'{r.train_seconds:.0f}' for r in folds)} s); "
+                                 f"decoding all frames once took {decode_s:.1f} s"),
+        Figure("train", "asl-frames late split accuracy (lighting never seen)", late.accuracy, "", target=0.85,
+               better="higher", detail=f"train index <= 2000 ({late.train_frames} frames), test > 2000 ({late.test_frames})"),
+        Figure("train", "sign-digits person-disjoint accuracy", digits.accuracy, "", target=0.97, better="higher",
+               detail=f"train file numbers < 4800 ({digits.train_frames} frames), test >= 4800 ({digits.test_frames}), "
+                      f"{digits.train_seconds:.0f} s training"),
+    ]
+
+
 SECTIONS = {
     "model": bench_model,
     "capture": bench_capture,
+    "train": bench_train,
 }
 
 
-def run(sections: list[str], runs: int = 300) -> dict:
+def run(sections: list[str], ctx: Context) -> dict:
     torch.set_num_threads(cores())
     figures: list[Figure] = []
     for name in sections:
-        figures += SECTIONS[name](runs)
+        figures += SECTIONS[name](ctx)
     return {"machine": machine(), "figures": figures}
 
 

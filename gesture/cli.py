@@ -75,7 +75,10 @@ def cmd_bench(args) -> int:
     unknown = [s for s in sections if s not in bench.SECTIONS]
     if unknown:
         raise GestureError(f"unknown bench section {', '.join(unknown)}; choose from {', '.join(bench.SECTIONS)}")
-    res = bench.run(sections, runs=args.runs)
+    from .protocols import default_datasets
+
+    ctx = bench.Context(runs=args.runs, datasets=Path(args.datasets) if args.datasets else default_datasets())
+    res = bench.run(sections, ctx)
     print(bench.format_results(res))
     if args.json:
         Path(args.json).write_text(bench.to_json(res) + "\n")
@@ -108,9 +111,30 @@ def cmd_data(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from .config import TrainConfig
+    from .train import train
+
+    cfg = TrainConfig(
+        data=Path(args.data), out=Path(args.out), epochs=args.epochs, size=args.size, width=args.width,
+        time_budget=args.time_budget, seed=args.seed, none_label=args.none_label, flip=args.flip,
+        cache=not args.no_cache,
+    )
+    m = train(cfg)
+    return 130 if m["interrupted"] else 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluation import eval_folder, format_eval
+
+    m = eval_folder(args.checkpoint, args.data, progress=not args.json)
+    print(json.dumps(m, indent=2) if args.json else format_eval(m))
+    return 0
+
+
 def get_parser() -> Parser:
     from .capture import LIVE_FPS
-    from .config import ModelConfig
+    from .config import ModelConfig, TrainConfig
 
     d = ModelConfig()
     p = Parser(prog="gesture", description="Hand gestures in front of a webcam, turned into key presses.")
@@ -150,11 +174,40 @@ def get_parser() -> Parser:
     dt.add_argument("--quarantine", action="store_true", help="move corrupt files to DATA/.quarantine/ (nothing is deleted)")
     dt.set_defaults(func=cmd_data)
 
+    t = TrainConfig()
+    tr = sub.add_parser("train", help="train the network on a data folder (about a minute on a laptop CPU)",
+                        description="Train on DATA/LABEL/[SESSION/]*.jpg with a session- or time-block validation "
+                                    "split; writes the checkpoint and metrics.json, confusion.png and curves.png beside it.")
+    tr.add_argument("--data", default=str(t.data), help=f"data folder (default {t.data})")
+    tr.add_argument("--out", default=str(t.out), help=f"checkpoint to write (default {t.out})")
+    tr.add_argument("--epochs", type=_positive_int, default=None,
+                    help="maximum epochs (default: enough for about 900 optimiser steps, at least 60)")
+    tr.add_argument("--size", type=_positive_int, default=t.size, help=f"model input side in px (default {t.size})")
+    tr.add_argument("--width", type=_positive_float, default=t.width, help=f"channel width multiplier (default {t.width})")
+    tr.add_argument("--time-budget", type=_positive_float, metavar="SECONDS", default=t.time_budget,
+                    help=f"fit the training into this many seconds, keeping the best weights (default {t.time_budget:g})")
+    tr.add_argument("--seed", type=int, default=t.seed, help=f"random seed (default {t.seed})")
+    tr.add_argument("--none-label", metavar="NAME",
+                    help="the label that means no gesture (default: none, nothing, no_gesture or background)")
+    tr.add_argument("--flip", action="store_true",
+                    help="also train on mirrored frames (off by default: mirroring changes which hand is shown)")
+    tr.add_argument("--no-cache", action="store_true", help="decode every frame again instead of using ~/.cache/gesture")
+    tr.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("eval", help="a checkpoint's accuracy, per-class metrics and confusion on any data folder",
+                        description="Evaluate on a folder in either layout; labels are matched by name, and labels "
+                                    "the checkpoint does not know are reported with what they were predicted as.")
+    ev.add_argument("--checkpoint", default=str(t.out), help=f"checkpoint (default {t.out})")
+    ev.add_argument("--data", required=True, help="data folder to evaluate on")
+    ev.add_argument("--json", action="store_true", help="print one JSON object (accuracy, per_class, confusion, ...)")
+    ev.set_defaults(func=cmd_eval)
+
     b = sub.add_parser("bench", help="measure speed targets (medians over repeated runs)",
                        description="Benchmarks with their targets; exits 1 if a target is missed.")
     b.add_argument("--only", metavar="SECTIONS", help="comma-separated sections to run (default: all)")
     b.add_argument("--runs", type=_positive_int, default=300, help="timed runs per latency figure (default 300)")
     b.add_argument("--json", metavar="FILE", help="also write the figures and the machine to this JSON file")
+    b.add_argument("--datasets", metavar="DIR", help="the real datasets (default: ../shared/datasets beside the project)")
     b.set_defaults(func=cmd_bench)
     return p
 

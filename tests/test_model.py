@@ -97,7 +97,7 @@ def test_cost_table_is_checked_against_the_forward_pass(monkeypatch):
 
 
 def test_standard_twin_costs_about_eight_times_more_at_64_channels():
-    rep = cost.cost_report(ModelConfig())
+    rep = cost.cost_report(ModelConfig(width=1.0))
     b = next(b for b in rep["blocks"] if b["in_chs"] == b["out_chs"] == 64)
     # Per pixel: 64*9 + 64*64 against 64*64*9, i.e. 1 / (1/64 + 1/9) = 7.9x
     assert 7.5 < b["mac_ratio"] < 9

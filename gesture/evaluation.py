@@ -1,0 +1,82 @@
+"""`gesture eval`: a checkpoint's metrics on any data folder, preprocessed exactly as the live loop does."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import checkpoint, reports
+from .config import cores
+from .dataset import Sample, load_frames, scan
+from .model import fuse
+from .preprocess import PreprocessConfig, normalize
+
+BATCH = 256
+
+
+@torch.inference_mode()
+def predict(model: torch.nn.Module, frames: np.ndarray, pcfg: PreprocessConfig) -> np.ndarray:
+    """Class probabilities for uint8 frames already cropped and resized by preprocess.prepare."""
+    out = [torch.softmax(model(normalize(frames[i:i + BATCH], pcfg)), 1) for i in range(0, len(frames), BATCH)]
+    return torch.cat(out).numpy() if out else np.zeros((0, model.cfg.num_classes), np.float32)
+
+
+def evaluate_samples(ck: checkpoint.Checkpoint, samples: list[Sample], label_map: dict[str, str],
+                     progress: bool = True) -> dict:
+    """Metrics for samples whose label maps to a checkpoint label; the others are reported, not dropped."""
+    torch.set_num_threads(cores())
+    model = fuse(ck.model).to(memory_format=torch.channels_last)
+    frames, bad = load_frames(samples, ck.preprocess, 0, cache=False, progress=progress)
+    skipped = set(bad)
+    kept = [s for i, s in enumerate(samples) if i not in skipped]
+    probs = predict(model, frames, ck.preprocess)
+    pred = probs.argmax(1)
+    known = [i for i, s in enumerate(kept) if s.label in label_map]
+    index = {name: i for i, name in enumerate(ck.labels)}
+    m = reports.metrics([index[label_map[kept[i].label]] for i in known], pred[known], ck.labels)
+    unknown: dict[str, dict] = {}
+    for i, s in enumerate(kept):
+        if s.label not in label_map:
+            u = unknown.setdefault(s.label, {"frames": 0, "predicted": Counter()})
+            u["frames"] += 1
+            u["predicted"][ck.labels[pred[i]]] += 1
+    for u in unknown.values():
+        u["predicted"] = dict(u["predicted"].most_common())
+    m["unknown_labels"] = unknown
+    m["unreadable"] = [samples[i].path.as_posix() for i in bad]
+    return m
+
+
+def match_labels(data_labels: list[str], data_none: str | None, ck: checkpoint.Checkpoint) -> tuple[dict, list[str]]:
+    """Data label -> checkpoint label, by name; the no-gesture class matches whatever each side calls it."""
+    mapping, notes = {}, []
+    for label in data_labels:
+        if label in ck.labels:
+            mapping[label] = label
+        elif label == data_none and ck.none_label:
+            mapping[label] = ck.none_label
+            notes.append(f"{label!r} in the data is the checkpoint's no-gesture class {ck.none_label!r}")
+    return mapping, notes
+
+
+def eval_folder(ckpt_path: Path | str, data_dir: Path | str, progress: bool = True) -> dict:
+    ck = checkpoint.load(ckpt_path)
+    ds = scan(data_dir)
+    mapping, notes = match_labels(ds.labels, ds.none_label, ck)
+    m = evaluate_samples(ck, ds.samples, mapping, progress)
+    m.update({"checkpoint": str(ckpt_path), "data": str(data_dir), "notes": notes})
+    return m
+
+
+def format_eval(m: dict) -> str:
+    lines = [f"{m['data']} with {m['checkpoint']}: accuracy {m['accuracy']:.3f} on {m['frames']} frames", "",
+             reports.summary_table(m)]
+    lines += [f"note: {n}" for n in m["notes"]]
+    for label, u in m["unknown_labels"].items():
+        shown = ", ".join(f"{k} {v}" for k, v in u["predicted"].items())
+        lines.append(f"not in the checkpoint, not scored: {label!r} ({u['frames']} frames), predicted as: {shown}")
+    if m["unreadable"]:
+        lines.append(f"skipped {len(m['unreadable'])} unreadable image(s), e.g. {m['unreadable'][0]}")
+    return "\n".join(lines)

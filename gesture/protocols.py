@@ -1,0 +1,83 @@
+"""The evaluation protocols of the real datasets in ../shared/datasets (see their README).
+
+Each protocol says which frames are the test side. The training side goes through exactly
+what `gesture train` does with a data folder (its own session/time-block validation split,
+early stopping, the same augmentation), and the test side is scored through exactly what
+`gesture eval` and the live loop do (fresh decode, preprocess, fused model). Nothing about
+training ever looks at the test side.
+
+    asl-frames   block split: block = index // 300, fold k tests blocks with block % 5 == k
+                 late split:  train on index <= 2000, test on index > 2000 (unseen lighting)
+    sign-digits  person split: train on file numbers < 4800, test on the rest (other people)
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import checkpoint
+from .config import TrainConfig
+from .dataset import Sample, scan
+from .evaluation import evaluate_samples
+from .preprocess import PreprocessConfig
+from .splits import validation_split
+from .train import Data, fit, load_data
+
+ASL_BLOCK = 300
+LATE_CUT = 2000
+DIGITS_CUT = 4800
+
+
+def default_datasets() -> Path:
+    """../shared/datasets beside the project (the package lives in <project>/gesture/)."""
+    return Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+@dataclass
+class HoldoutResult:
+    name: str
+    accuracy: float
+    train_frames: int
+    test_frames: int
+    train_seconds: float  # fit() wall time: the training loop, not the one-off decoding
+    epochs: int
+    metrics: dict
+    model: object = None
+
+
+def holdout(name: str, data: Data, is_test: Callable[[Sample], bool], cfg: TrainConfig, pcfg: PreprocessConfig,
+            progress: bool = False) -> HoldoutResult:
+    """Train on the frames `is_test` rejects, as `gesture train` would; score the others as `gesture eval` would."""
+    train_side = [i for i, s in enumerate(data.samples) if not is_test(s)]
+    test_side = [s for s in data.samples if is_test(s)]
+    inner = validation_split([data.samples[i] for i in train_side], cfg.val_fraction, cfg.seed)
+    res = fit(data, [train_side[i] for i in inner.train], [train_side[i] for i in inner.val], cfg, pcfg,
+              progress=progress)
+    ck = checkpoint.Checkpoint(res.model, data.labels, data.none_label, pcfg, {})
+    m = evaluate_samples(ck, test_side, {k: k for k in data.labels}, progress=False)
+    return HoldoutResult(name, m["accuracy"], len(train_side), len(test_side), res.seconds, len(res.history), m,
+                         res.model)
+
+
+def load(root: Path, cfg: TrainConfig, labels: list[str] | None = None) -> tuple[Data, PreprocessConfig, float]:
+    """All frames of a dataset (optionally some labels only), decoded once for every fold."""
+    pcfg = cfg.preprocess()
+    ds = scan(root)
+    samples = [s for s in ds.samples if labels is None or s.label in labels]
+    t = time.monotonic()
+    data = load_data(cfg, pcfg, samples=samples, none_label=ds.none_label, log=lambda *a: None, progress=False)
+    return data, pcfg, time.monotonic() - t
+
+
+def asl_block(k: int) -> Callable[[Sample], bool]:
+    return lambda s: (s.index // ASL_BLOCK) % 5 == k
+
+
+def asl_late(s: Sample) -> bool:
+    return s.index > LATE_CUT
+
+
+def digits_person(s: Sample) -> bool:
+    return s.index >= DIGITS_CUT

@@ -1,0 +1,259 @@
+import json
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from conftest import ROOT, gesture
+from gesture import checkpoint
+from gesture.config import TrainConfig
+from gesture.dataset import Sample, scan
+from gesture.errors import GestureError
+from gesture.evaluation import evaluate_samples
+from gesture.preprocess import PreprocessConfig, preprocess
+from gesture.splits import validation_split
+from gesture.train import fit, load_data
+
+FAST = ["--size", "64", "--width", "0.5"]
+
+
+def make_synth_data(root, labels=("palm", "fist", "none"), sessions=2, n=30):
+    """Each session films five short scenes (room, light, skin, pose) of each label."""
+    for label in labels:
+        drawn = "none" if label == "nothing" else label
+        scenes = ", ".join([f"{drawn} x{-(-n // 5)}"] * 5)
+        for k in range(sessions):
+            r = gesture("capture", label, "--source", f"synth:{scenes}, seed={10 * k + len(label)}, size=160x120",
+                        "--data", root, "--count", n, "--session", f"s{k}", "--no-preview")
+            assert r.returncode == 0, r.stderr
+    return root
+
+
+@pytest.fixture(scope="module")
+def synth_data(tmp_path_factory):
+    return make_synth_data(tmp_path_factory.mktemp("synth") / "data")
+
+
+@pytest.fixture(scope="module")
+def trained(synth_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ckpt") / "gesture.pt"
+    r = gesture("train", "--data", synth_data, "--out", out, *FAST, timeout=600)
+    assert r.returncode == 0, r.stderr
+    return out, r
+
+
+def test_train_learns_synthetic_gestures_well_above_chance(trained):
+    out, r = trained
+    m = json.loads((out.parent / "metrics.json").read_text())
+    assert m["accuracy"] > 0.7, m  # three classes: chance is 0.33; held-out sessions
+    assert "held out session" in r.stdout and "no-gesture class: 'none'" in r.stdout
+    ck = checkpoint.load(out)
+    assert ck.labels == ["fist", "none", "palm"] and ck.none_label == "none"
+    assert ck.preprocess.size == 64 and ck.model.cfg.width == 0.5
+    assert ck.meta["data"]["frames"] == 180 and len(ck.meta["data"]["fingerprint"]) == 16
+
+
+def test_reports_exist_and_parse(trained):
+    out, _ = trained
+    m = json.loads((out.parent / "metrics.json").read_text())
+    assert set(m["per_class"]) == {"fist", "none", "palm"}
+    assert all(set(v) == {"precision", "recall", "f1", "support"} for v in m["per_class"].values())
+    conf = np.array(m["confusion"])
+    assert conf.shape == (3, 3) and conf.sum() == m["frames"] == m["val_frames"]
+    assert np.trace(conf) / conf.sum() == pytest.approx(m["accuracy"], abs=1e-3)
+    assert len(m["history"]) == m["epochs_run"] and all("val_acc" in h for h in m["history"])
+    for png in ("confusion.png", "curves.png"):
+        img = cv2.imread(str(out.parent / png))
+        assert img is not None and img.shape[0] > 100 and img.std() > 5
+
+
+def test_checkpoint_round_trips_with_identical_logits(trained, tmp_path):
+    out, _ = trained
+    ck = checkpoint.load(out)
+    again = tmp_path / "again.pt"
+    checkpoint.save(again, ck.model, ck.labels, ck.none_label, ck.preprocess, ck.meta)
+    ck2 = checkpoint.load(again)
+    frame = np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    x = preprocess(frame, ck.preprocess)
+    with torch.no_grad():
+        assert torch.equal(ck.model(x), ck2.model(x))
+    assert ck2.preprocess == ck.preprocess and ck2.labels == ck.labels
+
+
+def test_eval_matches_labels_by_name_and_reports_unknown_ones(trained, tmp_path):
+    out, _ = trained
+    data = tmp_path / "other"
+    make_synth_data(data, labels=("palm", "nothing", "v"), sessions=1, n=12)  # 'nothing' is the none alias
+    r = gesture("eval", "--checkpoint", out, "--data", data, "--json")
+    assert r.returncode == 0, r.stderr
+    m = json.loads(r.stdout)
+    assert {"accuracy", "per_class", "confusion"} <= set(m)
+    assert m["frames"] == 24  # palm and nothing are scored
+    assert m["per_class"]["palm"]["support"] == 12 and m["per_class"]["none"]["support"] == 12
+    assert m["unknown_labels"]["v"]["frames"] == 12 and sum(m["unknown_labels"]["v"]["predicted"].values()) == 12
+    text = gesture("eval", "--checkpoint", out, "--data", data)
+    assert "not in the checkpoint, not scored: 'v' (12 frames)" in text.stdout
+
+
+def test_eval_uses_the_same_preprocessing_as_training(trained, synth_data):
+    # Validation inside training scores stored centres; eval decodes and preprocesses afresh
+    # like the live loop. On the same held-out frames they must agree.
+    out, _ = trained
+    ck = checkpoint.load(out)
+    ds = scan(synth_data)
+    split = validation_split(ds.samples)
+    val = [ds.samples[i] for i in split.val]
+    m = evaluate_samples(ck, val, {label: label for label in ck.labels}, progress=False)
+    assert m["accuracy"] == pytest.approx(ck.meta["metrics"]["accuracy"], abs=0.03)
+
+
+def test_split_never_puts_a_session_on_both_sides():
+    rng = np.random.default_rng(0)
+    for trial in range(30):
+        samples = []
+        for label in ("a", "b", "c"):
+            for k in range(int(rng.integers(1, 5))):
+                for i in range(int(rng.integers(5, 80))):
+                    samples.append(Sample(None, label, f"s{k}", i))
+        split = validation_split(samples, seed=trial)
+        assert not set(split.train) & set(split.val)
+        sides = defaultdict(set)
+        for side, idx in (("train", split.train), ("val", split.val)):
+            for i in idx:
+                sides[(samples[i].label, samples[i].session)].add(side)
+        multi = {label for label in "abc" if len({s.session for s in samples if s.label == label}) > 1}
+        for (label, session), where in sides.items():
+            if label in multi:
+                assert len(where) == 1, f"session {label}/{session} on both sides"
+        for label in "abc":
+            assert any(samples[i].label == label for i in split.val), "every class is validated"
+
+
+def test_single_session_holds_out_contiguous_blocks_with_a_gap():
+    samples = [Sample(None, "a", "only", i * 3) for i in range(200)]
+    split = validation_split(samples)
+    val = sorted(samples[i].index // 3 for i in split.val)
+    runs = np.split(val, np.where(np.diff(val) != 1)[0] + 1)
+    assert len(runs) == 2 and all(len(r) == 20 for r in runs)
+    train = {samples[i].index // 3 for i in split.train}
+    for r in runs:
+        assert r[0] - 1 not in train and r[-1] + 1 not in train, "neighbours of held-out blocks are not trained on"
+
+
+def test_weights_only_refuses_a_pickled_object(tmp_path):
+    class Payload:  # stands in for anything that would run code when unpickled
+        def __reduce__(self):
+            return (print, ("this must never run",))
+
+    evil = tmp_path / "evil.pt"
+    with open(evil, "wb") as f:
+        torch.save({"format": "gesture-checkpoint", "version": 1, "x": Payload()}, f)
+    with pytest.raises(GestureError, match="more than weights"):
+        checkpoint.load(evil)
+    r = gesture("eval", "--checkpoint", evil, "--data", tmp_path)
+    assert r.returncode == 2 and "this must never run" not in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("content,expect", [
+    (b"", "not a readable checkpoint"),
+    (b"hello, not a checkpoint", "not a readable checkpoint"),
+    (None, "foreign file"),
+    ("truncated", "not a readable checkpoint"),
+])
+def test_corrupt_or_foreign_checkpoints_exit_2(trained, tmp_path, content, expect):
+    path = tmp_path / "bad.pt"
+    if content is None:
+        torch.save({"weights": torch.zeros(3)}, path)
+    elif content == "truncated":
+        raw = trained[0].read_bytes()
+        path.write_bytes(raw[: len(raw) // 2])
+    else:
+        path.write_bytes(content)
+    r = gesture("eval", "--checkpoint", path, "--data", tmp_path)
+    assert r.returncode == 2 and expect in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_bad_training_data_exit_2(tmp_path):
+    r = gesture("train", "--data", tmp_path / "missing", "--out", tmp_path / "c.pt")
+    assert r.returncode == 2 and "does not exist" in r.stderr
+    (tmp_path / "empty").mkdir()
+    r = gesture("train", "--data", tmp_path / "empty", "--out", tmp_path / "c.pt")
+    assert r.returncode == 2 and "no images found" in r.stderr
+    one = make_synth_data(tmp_path / "one", labels=("palm",), sessions=1, n=12)
+    r = gesture("train", "--data", one, "--out", tmp_path / "c.pt")
+    assert r.returncode == 2 and "only one class" in r.stderr
+    few = make_synth_data(tmp_path / "few", labels=("palm", "fist"), sessions=1, n=12)
+    for p in sorted((few / "fist" / "s0").glob("*.jpg"))[5:]:
+        p.unlink()
+    r = gesture("train", "--data", few, "--out", tmp_path / "c.pt")
+    assert r.returncode == 2 and "'fist' has 5" in r.stderr
+    assert not (tmp_path / "c.pt").exists()
+
+
+def test_unreadable_mixed_size_alpha_and_gray_images_are_fine(tmp_path):
+    data = make_synth_data(tmp_path / "data", labels=("palm", "none"), sessions=1, n=14)
+    cv2.imwrite(str(data / "palm" / "s0" / "000100.png"), np.full((50, 90, 4), 128, np.uint8))  # alpha, other size
+    cv2.imwrite(str(data / "palm" / "s0" / "000101.png"), np.full((70, 70), 90, np.uint8))  # grayscale
+    (data / "none" / "s0" / "000102.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
+    r = gesture("train", "--data", data, "--out", tmp_path / "c.pt", "--epochs", 2, *FAST)
+    assert r.returncode == 0, r.stderr
+    assert "skipped 1 unreadable image(s)" in r.stdout
+    assert checkpoint.load(tmp_path / "c.pt").meta["data"]["frames"] == 30  # 14 + 2 odd palms, 14 none
+
+
+def test_time_budget_stops_cleanly(synth_data, tmp_path):
+    t = time.monotonic()
+    r = gesture("train", "--data", synth_data, "--out", tmp_path / "c.pt", "--epochs", 5000, "--time-budget", 4, *FAST)
+    assert r.returncode == 0, r.stderr
+    assert "fitted into the 4 s time budget" in r.stdout and time.monotonic() - t < 60
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    assert m["epochs_run"] < 5000 and m["train_seconds"] < 6
+
+
+def test_ctrl_c_during_training_saves_the_best_so_far(synth_data, tmp_path):
+    out = tmp_path / "c.pt"
+    proc = subprocess.Popen([sys.executable, "-m", "gesture", "train", "--data", str(synth_data), "--out", str(out),
+                             "--epochs", "500", *FAST], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen, err = threading.Event(), []
+
+    def watch():  # tqdm redraws "| 3/500 [" on stderr after each epoch
+        buf = b""
+        for chunk in iter(lambda: proc.stderr.read1(256), b""):
+            buf += chunk
+            err.append(chunk)
+            if any(int(n) >= 3 for n in re.findall(rb"\| (\d+)/500 \[", buf)):
+                seen.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    assert seen.wait(120), b"".join(err).decode(errors="replace")
+    proc.send_signal(signal.SIGINT)
+    stdout = proc.stdout.read().decode()
+    assert proc.wait(60) == 130
+    assert "training was interrupted" in stdout
+    ck = checkpoint.load(out)
+    assert 1 <= ck.meta["metrics"]["best_epoch"] < 500
+
+
+def test_real_frames_learn_well_above_chance(datasets, tmp_path):
+    """Three asl-frames classes, held-out time blocks (never random frames)."""
+    ds = scan(datasets / "asl-frames")
+    samples = [s for s in ds.samples if s.label in ("A", "B", "nothing")]
+    cfg = TrainConfig(size=64, width=0.5, cache=False)
+    pcfg = PreprocessConfig(size=64)
+    data = load_data(cfg, pcfg, samples=samples, log=lambda *a: None, progress=False)
+    test = [i for i, s in enumerate(data.samples) if (s.index // 300) % 5 == 2]
+    rest = [i for i, s in enumerate(data.samples) if (s.index // 300) % 5 != 2]
+    inner = validation_split([data.samples[i] for i in rest])
+    res = fit(data, [rest[i] for i in inner.train], [rest[i] for i in inner.val], cfg, pcfg, progress=False)
+    ck = checkpoint.Checkpoint(res.model, data.labels, "nothing", pcfg, {})
+    m = evaluate_samples(ck, [data.samples[i] for i in test], {k: k for k in data.labels}, progress=False)
+    assert m["frames"] > 60 and m["accuracy"] > 0.7, m["confusion"]  # chance is 0.33
