@@ -1,0 +1,130 @@
+import numpy as np
+import pytest
+
+from gesture.smoothing import DecisionConfig, Decider, Rule
+
+LABELS = ["fist", "none", "palm"]
+
+
+def probs(label, p=0.98):
+    out = np.full(len(LABELS), (1 - p) / (len(LABELS) - 1))
+    out[LABELS.index(label)] = p
+    return out
+
+
+def play(decider, script, fps=30.0):
+    """script: [(label, frames, p)]; returns [(frame, kind, gesture, key)]."""
+    events, i = [], 0
+    for label, n, p in script:
+        for _ in range(n):
+            events += [(i, e.kind, e.gesture, e.key) for e in decider.update(probs(label, p), i / fps)]
+            i += 1
+    return events
+
+
+def decider(rules=None, **cfg):
+    rules = {"palm": Rule("right"), "fist": Rule("space")} if rules is None else rules
+    # Explicit settings, so these tests pin the logic rather than the tuned defaults.
+    settings = {"alpha": 0.6, "threshold": 0.8, "frames": 2, "release": 0.5, **cfg}
+    return Decider(LABELS, "none", DecisionConfig(**settings), rules)
+
+
+def test_fires_once_per_activation_within_three_frames():
+    ev = play(decider(), [("none", 10, 0.98), ("palm", 20, 0.98), ("none", 10, 0.98)])
+    # First palm frame is 10. Smoothed (alpha 0.6): 0.59, 0.83, 0.92: above 0.8 from frame 11,
+    # for K=2 frames at frame 12, the third palm frame.
+    assert ev == [(12, "tap", "palm", "right")]
+
+
+def test_no_gesture_never_fires_and_single_frame_blips_do_not_either():
+    d = decider()
+    script = [("none", 30, 0.98)]
+    for k in range(10):
+        script += [("palm", 1, 0.99), ("none", 5, 0.9)]
+    assert play(d, script) == []
+
+
+def test_threshold_and_k():
+    # 0.75 confident palm never reaches 0.8
+    assert play(decider(), [("none", 5, 0.98), ("palm", 30, 0.75)]) == []
+    # K=5 waits for five frames at or above the threshold
+    ev = play(decider(frames=5), [("none", 5, 0.98), ("palm", 30, 0.98)])
+    assert ev == [(5 + 1 + 5 - 1, "tap", "palm", "right")]  # above 0.8 from the second palm frame
+
+
+def test_hysteresis_keeps_a_wobbling_gesture_active():
+    d = decider({"palm": Rule("right", mode="hold")})
+    wobble = [("palm", 10, 0.98)] + [("palm", 3, 0.62), ("palm", 3, 0.9)] * 10 + [("none", 10, 0.98)]
+    ev = play(d, wobble)
+    assert [e[1] for e in ev] == ["press", "release"], "0.62 stays above the 0.5 release level"
+
+
+def test_hold_presses_and_releases():
+    d = decider({"fist": Rule("shift", mode="hold")})
+    ev = play(d, [("none", 5, 0.98), ("fist", 20, 0.98), ("none", 10, 0.98)])
+    assert [(k, g, key) for _, k, g, key in ev] == [("press", "fist", "shift"), ("release", "fist", "shift")]
+    assert 25 <= ev[1][0] <= 27
+
+
+def test_cooldown_spaces_activations():
+    rules = {"palm": Rule("right", cooldown=1.0)}
+    script = [("palm", 6, 0.98), ("none", 4, 0.98)] * 6  # a new activation every 10 frames = 0.33 s
+    ev = play(decider(rules), script)
+    times = [f / 30 for f, *_ in ev]
+    assert len(ev) == 2 and times[1] - times[0] >= 1.0
+    assert len(play(decider({"palm": Rule("right")}), script)) == 6
+
+
+def test_repeat_while_held_in_tap_mode():
+    d = decider({"palm": Rule("right", repeat_after=0.5)})
+    ev = play(d, [("palm", 61, 0.98)])  # 2 s
+    frames = [f for f, *_ in ev]
+    assert len(ev) == 4 and all(k == "tap" for _, k, _, _ in ev)
+    assert np.allclose(np.diff(frames), 15)
+
+
+def test_switching_gestures_releases_before_the_next_press():
+    d = decider({"palm": Rule("a", mode="hold"), "fist": Rule("b", mode="hold")})
+    ev = play(d, [("palm", 15, 0.98), ("fist", 15, 0.98), ("none", 10, 0.98)])
+    assert [(k, key) for _, k, _, key in ev] == [("press", "a"), ("release", "a"), ("press", "b"), ("release", "b")]
+
+
+def test_per_gesture_threshold_overrides_the_default():
+    rules = {"palm": Rule("right", threshold=0.95)}
+    assert play(decider(rules), [("palm", 30, 0.9)]) == []
+    assert play(decider({"palm": Rule("right", threshold=0.6)}), [("palm", 30, 0.7)])[0][1] == "tap"
+
+
+def test_pause_blocks_firing_and_releases_held_keys():
+    d = decider({"fist": Rule("shift", mode="hold"), "palm": Rule("right")})
+    play(d, [("fist", 10, 0.98)])
+    ev = d.set_paused(True, 1.0)
+    assert [(e.kind, e.key) for e in ev] == [("release", "shift"), ("pause", None)]
+    assert play(d, [("none", 10, 0.98), ("palm", 20, 0.98)]) == []
+    d.set_paused(False, 2.0)
+    assert play(d, [("none", 10, 0.98), ("palm", 20, 0.98)])[0][1:] == ("tap", "palm", "right")
+
+
+def test_pause_gesture_toggles():
+    d = decider({"fist": Rule(pause=True), "palm": Rule("right")})
+    ev = play(d, [("fist", 10, 0.98), ("none", 10, 0.98), ("palm", 10, 0.98), ("none", 10, 0.98),
+                  ("fist", 10, 0.98), ("none", 10, 0.98), ("palm", 10, 0.98)])
+    assert [k for _, k, _, _ in ev] == ["pause", "resume", "tap"]
+
+
+def test_close_releases_a_held_key():
+    d = decider({"fist": Rule("shift", mode="hold")})
+    play(d, [("fist", 10, 0.98)])
+    assert [(e.kind, e.key) for e in d.close(1.0)] == [("release", "shift")]
+    assert d.close(1.1) == []
+
+
+def test_unmapped_gesture_activates_silently():
+    d = decider({})
+    assert play(d, [("palm", 10, 0.98)]) == [] and d.active == "palm"
+
+
+@pytest.mark.parametrize("kw", [{"alpha": 0}, {"threshold": 1.5}, {"frames": 0}])
+def test_bad_decision_config(kw):
+    with pytest.raises(ValueError):
+        DecisionConfig(**kw)
