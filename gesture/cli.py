@@ -132,6 +132,33 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_run(args) -> int:
+    from .live import RunConfig, format_summary, run, write_keys
+
+    if args.write_keys:
+        write_keys(Path(args.write_keys), Path(args.checkpoint))
+        print(f"wrote {args.write_keys}: edit it, then `gesture run --keys {args.write_keys}`")
+        return 0
+    cfg = RunConfig(
+        checkpoint=Path(args.checkpoint), source=args.source, keys=Path(args.keys) if args.keys else None,
+        dry_run=args.dry_run, preview=not args.no_preview, threshold=args.threshold,
+        log=Path(args.log) if args.log else None, max_frames=args.max_frames,
+    )
+    summary = run(cfg)
+    print(format_summary(summary))
+    return 0
+
+
+def _probability(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < v <= 1:
+        raise argparse.ArgumentTypeError(f"must be a probability in (0, 1], got {v}")
+    return v
+
+
 def get_parser() -> Parser:
     from .capture import LIVE_FPS
     from .config import ModelConfig, TrainConfig
@@ -201,6 +228,27 @@ def get_parser() -> Parser:
     ev.add_argument("--data", required=True, help="data folder to evaluate on")
     ev.add_argument("--json", action="store_true", help="print one JSON object (accuracy, per_class, confusion, ...)")
     ev.set_defaults(func=cmd_eval)
+
+    from .smoothing import DecisionConfig
+
+    dc = DecisionConfig()
+    r = sub.add_parser("run", help="classify live frames and press keys for stable gestures",
+                       description="The live loop: frames from a camera (or a file, for replay), the checkpoint's "
+                                   "preprocessing and fused model, temporal smoothing with hysteresis, and key "
+                                   "presses from a TOML key map. In the preview: p pauses firing, q quits.")
+    r.add_argument("--checkpoint", default=str(t.out), help=f"checkpoint (default {t.out})")
+    r.add_argument("--source", default="0", help="camera index, video file, image folder or synth:... (default 0)")
+    r.add_argument("--keys", metavar="KEYS.toml", help="key map: which key each gesture presses")
+    r.add_argument("--dry-run", action="store_true", help="log and print the events, send no keys")
+    r.add_argument("--no-preview", action="store_true", help="no window; a status line in the terminal instead")
+    r.add_argument("--threshold", type=_probability,
+                   help=f"smoothed probability that activates a gesture (default {dc.threshold}); "
+                        "a gesture's own threshold in the key map wins")
+    r.add_argument("--log", metavar="EVENTS.jsonl", help="append every event as a JSON line to this file")
+    r.add_argument("--max-frames", type=_positive_int, metavar="N", help="stop after N frames")
+    r.add_argument("--write-keys", metavar="KEYS.toml",
+                   help="write a commented starter key map for the checkpoint's gestures, and exit")
+    r.set_defaults(func=cmd_run)
 
     b = sub.add_parser("bench", help="measure speed targets (medians over repeated runs)",
                        description="Benchmarks with their targets; exits 1 if a target is missed.")

@@ -45,9 +45,14 @@ class Preview:
 
     def __init__(self, title: str):
         self.title = title
-        cv2.namedWindow(title, cv2.WINDOW_NORMAL)
+        self._sized = False
+        # Resizable, opened at the frame's own size, without the Qt toolbar that would crowd it.
+        cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_GUI_NORMAL)
 
     def show(self, img: np.ndarray) -> str:
+        if not self._sized:
+            cv2.resizeWindow(self.title, img.shape[1], img.shape[0])
+            self._sized = True
         cv2.imshow(self.title, img)
         key = cv2.waitKey(1)
         return "" if key < 0 else chr(key & 0xFF).lower()

@@ -64,13 +64,11 @@ def xdisplay():
     proc.wait(10)
 
 
-PRESS_IN_WINDOW = """
+FIND_WINDOW = """
 import sys, time
 from Xlib import X, display
-from pynput.keyboard import Controller
-title, key = sys.argv[1], sys.argv[2]
 d = display.Display()
-def find(w):
+def find(w, title):
     try:
         name = w.get_wm_name()
     except Exception:
@@ -80,14 +78,22 @@ def find(w):
     if name and title in name:
         return w
     for child in w.query_tree().children:
-        found = find(child)
+        found = find(child, title)
         if found:
             return found
-deadline = time.time() + 20
-while not (win := find(d.screen().root)) and time.time() < deadline:
-    time.sleep(0.1)
-if not win:
-    sys.exit("no window titled " + title)
+def wait_for(title):
+    deadline = time.time() + 20
+    while not (win := find(d.screen().root, title)) and time.time() < deadline:
+        time.sleep(0.1)
+    if not win:
+        sys.exit("no window titled " + title)
+    return win
+"""
+
+PRESS_IN_WINDOW = FIND_WINDOW + """
+from pynput.keyboard import Controller
+title, key = sys.argv[1], sys.argv[2]
+win = wait_for(title)
 # No window manager runs on Xvfb, so give the window the keyboard focus ourselves.
 win.set_input_focus(X.RevertToParent, X.CurrentTime)
 d.sync()
@@ -102,3 +108,23 @@ def press_in_window(xdisplay: str, title: str, key: str) -> None:
     """Focus the window whose title contains `title` on that display and press `key`, as a user would."""
     subprocess.run([sys.executable, "-c", PRESS_IN_WINDOW, title, key], env={**os.environ, "DISPLAY": xdisplay},
                    check=True, timeout=60)
+
+
+GRAB_WINDOW = FIND_WINDOW + """
+title, out = sys.argv[1], sys.argv[2]
+win = wait_for(title)
+time.sleep(float(sys.argv[3]))
+g = win.get_geometry()
+raw = win.get_image(0, 0, g.width, g.height, X.ZPixmap, 0xFFFFFFFF)
+import numpy as np, cv2
+img = np.frombuffer(raw.data, np.uint8).reshape(g.height, g.width, 4)[:, :, :3]
+cv2.imwrite(out, img)
+"""
+
+
+def grab_window(xdisplay: str, title: str, out: Path, wait: float = 0.5):
+    """Save what the window titled `title` shows on that display, after `wait` seconds, as a PNG."""
+    subprocess.run([sys.executable, "-c", GRAB_WINDOW, title, str(out), str(wait)],
+                   env={**os.environ, "DISPLAY": xdisplay}, check=True, timeout=60)
+    import cv2
+    return cv2.imread(str(out))
