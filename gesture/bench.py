@@ -162,19 +162,122 @@ def bench_train(ctx: Context) -> list[Figure]:
     ]
 
 
+def _replay(ctx: Context, ckpt: Path, clip: Path, keys: Path | None, tmp: Path, name: str) -> tuple[dict, list[dict]]:
+    """Play a clip through the real live loop (headless, keys logged, not sent); its summary and events."""
+    from .keys import DryRunSender
+    from .live import RunConfig, run
+
+    log = tmp / f"{name}.jsonl"
+    summary = run(RunConfig(checkpoint=ckpt, source=str(clip), keys=keys, preview=False, log=log),
+                  sender=DryRunSender(), log=lambda *a: None)
+    events = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return summary, events
+
+
+def bench_run(ctx: Context) -> list[Figure]:
+    """The live loop on replays: speed on a 640x480 clip; latency, false presses and open-set presses on real frames."""
+    from . import checkpoint, protocols, replay
+    from .config import TrainConfig
+    from .dataset import scan
+    from .synth import parse_script, scripted_frames
+
+    figures = []
+    tcfg = TrainConfig(cache=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        # Speed does not depend on the weights: an untrained default network, as a checkpoint.
+        mcfg = ModelConfig()
+        speed_ck = checkpoint.save(tmp / "speed.pt", GestureNet(mcfg).eval(), [f"class{i}" for i in range(mcfg.num_classes)],
+                                   "class0", tcfg.preprocess(), {})
+        frames = [f for f, _ in scripted_frames(parse_script("seed=9, size=640x480"))][:300]
+        clip = replay.write_video(frames, tmp / "speed.mp4")
+        runs = [_replay(ctx, speed_ck, clip, None, tmp, f"speed{i}")[0] for i in range(3)]
+        mid = sorted(runs, key=lambda r: r["ms_per_frame"]["p50"])[1]
+        ms = mid["ms_per_frame"]["p50"]
+        stages = ", ".join(f"{k} {v['p50']:.2f}" for k, v in mid["stages_ms"].items())
+        what = f"{mid['frames']} frames of a 640x480 mp4 replay, headless, median of 3 replays; per-stage p50 ms: {stages}"
+        figures += [
+            Figure("run", "640x480 replay, processing per frame (p50)", ms, "ms", target=3.0, detail=what),
+            Figure("run", "a 30 fps camera's cost, share of one core", ms * 30 / 10, "%", target=10.0,
+                   detail="per-frame processing x 30 frames/s"),
+        ]
+
+        root = ctx.datasets / "asl-frames" if ctx.datasets else None
+        if root is None or not root.is_dir():
+            ctx.log(f"[run] latency and open-set replays skipped: no asl-frames at {ctx.datasets}")
+            return figures
+        gestures = ["A", "B", "L", "V", "W", "Y"]
+        keymap = tmp / "keys.toml"
+
+        # Latency and false presses: a model trained on block fold 0's training side replays
+        # fold 0's held-out frames, every gesture between stretches of "nothing".
+        data, pcfg, _ = protocols.load(root, tcfg)
+        test = protocols.asl_block(0)
+        res = protocols.train_on(data, [i for i, s in enumerate(data.samples) if not test(s)], tcfg, pcfg, ctx.progress)
+        ck = checkpoint.save(tmp / "fold0.pt", res.model, data.labels, data.none_label, pcfg, {})
+        held = {g: [s for s in data.samples if test(s) and s.label == g] for g in data.labels}
+        nothing = held["nothing"]
+        parts = []
+        for k, g in enumerate(gestures):
+            parts += [("nothing", [nothing[(20 * k + i) % len(nothing)] for i in range(20)]), (g, held[g])]
+        parts.append(("nothing", nothing[:20]))
+        frames, segments = replay.build(parts)
+        keymap.write_text("[gestures]\n" + "".join(f'{g} = "{chr(ord("a") + i)}"\n' for i, g in enumerate(gestures)))
+        _, events = _replay(ctx, ck, replay.write_video(frames, tmp / "latency.mp4"), keymap, tmp, "latency")
+        s = replay.score(events, segments, "nothing", set(gestures))
+        comp = (f"{len(frames)} frames at 30 fps: each of {', '.join(gestures)} as its {min(x.length for x in segments if x.label != 'nothing')}"
+                f"-{max(x.length for x in segments if x.label != 'nothing')} held-out block-fold-0 frames in time order, "
+                f"between 7 stretches of 20 held-out 'nothing' frames; model trained on the other folds")
+        figures += [
+            Figure("run", "latency: slowest gesture, frames from its first frame to its key", s["max_delay"] if s["max_delay"] is not None else 999,
+                   "frames", target=3, detail=f"per gesture {s['delays']}, missed {s['missed'] or 'none'}, "
+                                              f"wrong-gesture presses {s['wrong_presses']}, repeat presses {s['repeat_presses']}; {comp}"),
+            Figure("run", "false presses during 'nothing' stretches", s["false_presses"], "presses", target=0,
+                   detail=f"{s['none_frames']} 'nothing' frames in the replay above"),
+        ]
+
+        # Open set: trained on four gestures and nothing, shown the other two for the first time.
+        known, unknown = ["A", "B", "L", "V", "nothing"], ["W", "Y"]
+        data2, pcfg2, _ = protocols.load(root, tcfg, labels=known)
+        res2 = protocols.train_on(data2, list(range(len(data2.samples))), tcfg, pcfg2, ctx.progress)
+        ck2 = checkpoint.save(tmp / "open.pt", res2.model, data2.labels, data2.none_label, pcfg2, {})
+        everything = scan(root).samples
+        by = {g: [s for s in everything if s.label == g] for g in unknown + ["nothing"]}
+        hold = 3  # each real frame for 0.1 s: 200 frames make a gesture held for 20 s
+        parts = [("nothing", by["nothing"][:20]), ("W", by["W"]), ("nothing", by["nothing"][20:40]),
+                 ("Y", by["Y"]), ("nothing", by["nothing"][40:60])]
+        frames, segments = replay.build(parts, hold=hold)
+        keymap.write_text("[gestures]\n" + "".join(f'{g} = "{chr(ord("a") + i)}"\n' for i, g in enumerate(known[:4])))
+        _, events = _replay(ctx, ck2, replay.write_video(frames, tmp / "open.mp4"), keymap, tmp, "open")
+        s2 = replay.score(events, segments, "nothing", set(known))
+        pressed = {}
+        for e in events:
+            if e["event"] in ("tap", "press"):
+                pressed[e["gesture"]] = pressed.get(e["gesture"], 0) + 1
+        figures.append(Figure(
+            "run", "open set: key presses per 1000 frames of gestures never trained on", s2["unknown_per_1000"], "per 1000",
+            target=1.0, detail=f"{s2['unknown_presses']} presses in {s2['unknown_frames']} frames ({pressed or 'none'}); "
+                               f"model trained on all frames of {', '.join(known)}; replay: all 200 W and 200 Y frames in "
+                               f"time order, each shown {hold} times, between stretches of 'nothing'"))
+    return figures
+
+
 SECTIONS = {
     "model": bench_model,
     "capture": bench_capture,
     "train": bench_train,
+    "run": bench_run,
 }
 
 
 def run(sections: list[str], ctx: Context) -> dict:
     torch.set_num_threads(cores())
+    info = machine()  # before the sections: the live loop sets its own thread count
     figures: list[Figure] = []
     for name in sections:
+        torch.set_num_threads(cores())
         figures += SECTIONS[name](ctx)
-    return {"machine": machine(), "figures": figures}
+    return {"machine": info, "figures": figures}
 
 
 def format_results(res: dict) -> str:

@@ -47,14 +47,19 @@ class HoldoutResult:
     model: object = None
 
 
+def train_on(data: Data, train_side: list[int], cfg: TrainConfig, pcfg: PreprocessConfig, progress: bool = False):
+    """Fit on these frames exactly as `gesture train` would: its own validation split, early stopping, budget."""
+    inner = validation_split([data.samples[i] for i in train_side], cfg.val_fraction, cfg.seed)
+    return fit(data, [train_side[i] for i in inner.train], [train_side[i] for i in inner.val], cfg, pcfg,
+               progress=progress)
+
+
 def holdout(name: str, data: Data, is_test: Callable[[Sample], bool], cfg: TrainConfig, pcfg: PreprocessConfig,
             progress: bool = False) -> HoldoutResult:
     """Train on the frames `is_test` rejects, as `gesture train` would; score the others as `gesture eval` would."""
     train_side = [i for i, s in enumerate(data.samples) if not is_test(s)]
     test_side = [s for s in data.samples if is_test(s)]
-    inner = validation_split([data.samples[i] for i in train_side], cfg.val_fraction, cfg.seed)
-    res = fit(data, [train_side[i] for i in inner.train], [train_side[i] for i in inner.val], cfg, pcfg,
-              progress=progress)
+    res = train_on(data, train_side, cfg, pcfg, progress)
     ck = checkpoint.Checkpoint(res.model, data.labels, data.none_label, pcfg, {})
     m = evaluate_samples(ck, test_side, {k: k for k in data.labels}, progress=False)
     return HoldoutResult(name, m["accuracy"], len(train_side), len(test_side), res.seconds, len(res.history), m,

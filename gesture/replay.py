@@ -1,0 +1,91 @@
+"""Scripted replays from real frames, for measuring the live loop end to end.
+
+A replay is a real video file: segments of one label's frames (in time order), each frame
+shown `hold` times, written with OpenCV at 30 fps and played back through `gesture run`
+like any other clip. `score` reads the run's events against the script: how many frames
+each gesture took to fire, and every press that should not have happened.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .dataset import Sample
+from .images import read_image
+
+FPS = 30.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    label: str
+    start: int  # first frame of the segment in the replay
+    length: int
+
+
+def build(parts: list[tuple[str, list[Sample]]], hold: int = 1) -> tuple[list[np.ndarray], list[Segment]]:
+    """Frames and segments for [(label, samples), ...]; every frame is repeated `hold` times."""
+    frames, segments = [], []
+    for label, samples in parts:
+        start = len(frames)
+        for s in samples:
+            img = read_image(s.path)
+            if img is not None:
+                frames += [img] * hold
+        segments.append(Segment(label, start, len(frames) - start))
+    return frames, segments
+
+
+def write_video(frames: list[np.ndarray], path: Path, fps: float = FPS) -> Path:
+    h, w = frames[0].shape[:2]
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    if not vw.isOpened():
+        raise OSError(f"OpenCV cannot write {path}")
+    for f in frames:
+        vw.write(f if f.shape[:2] == (h, w) else cv2.resize(f, (w, h)))
+    vw.release()
+    return path
+
+
+def score(events: list[dict], segments: list[Segment], none_label: str | None, known: set[str]) -> dict:
+    """Delays and wrong presses of a replay, from the run's event log (dicts with frame/event/gesture).
+
+    A gesture segment whose label the model knows should fire that gesture; its delay is
+    the frames from the segment's first frame to the first press; a second press of it in
+    the same segment is flicker (with tap mode and no repeat_after). Any press during a
+    no-gesture segment is false; any press during a segment of an unknown gesture is an
+    open-set press; a press of a different gesture during a known segment is wrong.
+    """
+    fires = [e for e in events if e["event"] in ("tap", "press")]
+    delays, missed, false, wrong, unknown, repeats = [], [], [], [], [], 0
+    for seg in segments:
+        inside = [e for e in fires if seg.start <= e["frame"] < seg.start + seg.length]
+        if seg.label == none_label:
+            false += inside
+        elif seg.label not in known:
+            unknown += inside
+        else:
+            right = [e for e in inside if e["gesture"] == seg.label]
+            wrong += [e for e in inside if e["gesture"] != seg.label]
+            if right:
+                delays.append(right[0]["frame"] - seg.start)
+                repeats += len(right) - 1  # flicker: the gesture ended and fired again while still shown
+            else:
+                missed.append(seg)
+    unknown_frames = sum(s.length for s in segments if s.label != none_label and s.label not in known)
+    return {
+        "delays": delays,
+        "max_delay": max(delays) if delays else None,
+        "median_delay": float(np.median(delays)) if delays else None,
+        "missed": [s.label for s in missed],
+        "false_presses": len(false),
+        "wrong_presses": len(wrong),
+        "repeat_presses": repeats,
+        "none_frames": sum(s.length for s in segments if s.label == none_label),
+        "unknown_presses": len(unknown),
+        "unknown_frames": unknown_frames,
+        "unknown_per_1000": 1000 * len(unknown) / unknown_frames if unknown_frames else None,
+    }
