@@ -19,7 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import overlay
-from .dataset import NONE_ALIASES, scan, validate_label
+from .dataset import NONE_ALIASES, validate_label
 from .errors import GestureError, SourceLost
 from .images import frame_number, list_images
 from .preprocess import PreprocessConfig, crop_box
@@ -158,7 +158,8 @@ def capture(cfg: CaptureConfig, log=print, progress: bool = True) -> CaptureResu
             if window is not None:
                 window.close()
     if writer.error is not None:
-        raise GestureError(f"could not write frame {len(written) + first:06d} ({writer.error.strerror or writer.error}); "
+        reason = getattr(writer.error, "strerror", None) or writer.error
+        raise GestureError(f"could not write frame {len(written) + first:06d} ({reason}); "
                            f"kept the {len(written)} frames written before it in {session_dir}")
     if lost is not None:
         raise GestureError(f"{lost}; kept the {len(written)} frames written before it in {session_dir}")

@@ -45,16 +45,6 @@ def _nonneg_float(text: str) -> float:
     return v
 
 
-def _count(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
-    return v
-
-
 def cmd_model(args) -> int:
     from .cost import cost_report, format_report
     from .config import ModelConfig
@@ -149,13 +139,15 @@ def cmd_run(args) -> int:
     return 0
 
 
-def _probability(text: str) -> float:
+def _threshold(text: str) -> float:
+    from .smoothing import MIN_THRESHOLD
+
     try:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < v <= 1:
-        raise argparse.ArgumentTypeError(f"must be a probability in (0, 1], got {v}")
+    if not MIN_THRESHOLD <= v <= 1:
+        raise argparse.ArgumentTypeError(f"must be from {MIN_THRESHOLD} to 1, got {v}")
     return v
 
 
@@ -180,7 +172,7 @@ def get_parser() -> Parser:
                        description="Record frames of one gesture into DATA/LABEL/SESSION/, one manifest line per frame. "
                                    "Space pauses, q or Esc stops early and keeps what was recorded.")
     c.add_argument("label", help="the gesture's name, e.g. palm; record the no-gesture class as 'none'")
-    c.add_argument("--count", type=_count, default=300, help="frames to record (default 300)")
+    c.add_argument("--count", type=_positive_int, default=300, help="frames to record (default 300)")
     c.add_argument("--source", default="0", help="camera index, video file, image folder or synth:... (default 0)")
     c.add_argument("--data", default="data", help="data folder (default data)")
     c.add_argument("--session", help="session name (default: the date and time); an existing session is continued")
@@ -241,7 +233,7 @@ def get_parser() -> Parser:
     r.add_argument("--keys", metavar="KEYS.toml", help="key map: which key each gesture presses")
     r.add_argument("--dry-run", action="store_true", help="log and print the events, send no keys")
     r.add_argument("--no-preview", action="store_true", help="no window; a status line in the terminal instead")
-    r.add_argument("--threshold", type=_probability,
+    r.add_argument("--threshold", type=_threshold,
                    help=f"smoothed probability that activates a gesture (default {dc.threshold}); "
                         "a gesture's own threshold in the key map wins")
     r.add_argument("--log", metavar="EVENTS.jsonl", help="append every event as a JSON line to this file")
@@ -266,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except GestureError as e:
         print(f"gesture {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # the file system said no: a path the user gave, a full disk
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"gesture {args.command}: error: {e.strerror or e}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"gesture {args.command}: interrupted", file=sys.stderr)

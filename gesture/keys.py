@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import GestureError
-from .smoothing import Rule
+from .smoothing import MIN_THRESHOLD, Rule
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -66,7 +66,6 @@ def parse_key(text: str) -> tuple[str, ...]:
 @dataclass
 class KeyMap:
     rules: dict[str, Rule]
-    path: Path | None = None
 
     @property
     def pause_gesture(self) -> str | None:
@@ -148,11 +147,11 @@ def load_keymap(path: Path | str, labels: list[str], none_label: str | None) -> 
         if mode not in MODES:
             fail(_line_of(text, g, "mode"), f"{g}: mode must be tap or hold, got {mode!r}")
         nums = {}
-        for f, lo, hi in (("threshold", 0.0, 1.0), ("cooldown", 0.0, 3600.0), ("repeat_after", 0.05, 3600.0)):
+        for f, lo, hi in (("threshold", MIN_THRESHOLD, 1.0), ("cooldown", 0.0, 3600.0), ("repeat_after", 0.05, 3600.0)):
             if f in spec:
                 v = spec[f]
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not (lo < v <= hi if f != "cooldown" else lo <= v <= hi):
-                    fail(_line_of(text, g, f), f"{g}: {f} must be a number in {'(' if f != 'cooldown' else '['}{lo:g}, {hi:g}], got {v!r}")
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+                    fail(_line_of(text, g, f), f"{g}: {f} must be a number from {lo:g} to {hi:g}, got {v!r}")
                 nums[f] = float(v)
         if "repeat_after" in nums and mode != "tap":
             fail(_line_of(text, g, "repeat_after"), f"{g}: repeat_after only applies to mode = \"tap\"")
@@ -166,7 +165,7 @@ def load_keymap(path: Path | str, labels: list[str], none_label: str | None) -> 
         if pause in rules:
             fail(line, f"pause_gesture {pause!r} also fires a key; use one gesture for each")
         rules[pause] = Rule(pause=True)
-    return KeyMap(rules, path)
+    return KeyMap(rules)
 
 
 STARTER_KEYS = ("right", "left", "space", "media_play_pause", "up", "down")
@@ -214,10 +213,13 @@ class KeySender:
     def _send(self, key: str, press: bool) -> None:
         raise NotImplementedError
 
+    def check(self, combo: str) -> None:
+        """Raise ValueError if this sender cannot send every key of the combination."""
+
     def press(self, combo: str) -> None:
         for k in parse_key(combo):
+            self.down.append(k)  # before sending: if the send fails halfway, release_all still lets go
             self._send(k, True)
-            self.down.append(k)
 
     def release(self, combo: str) -> None:
         for k in reversed(parse_key(combo)):
@@ -265,6 +267,11 @@ class PynputSender(KeySender):
                                f"{NO_KEYS_HELP}") from None
         self._keyboard = keyboard
         self._xorg = type(self._controller).__module__.endswith("_xorg")
+
+    def check(self, combo: str) -> None:
+        for k in parse_key(combo):
+            if len(k) > 1 and not hasattr(self._keyboard.Key, k):
+                raise ValueError(f"key {k!r} does not exist on this platform's keyboard backend")
 
     def _send(self, key: str, press: bool) -> None:
         kb = self._keyboard

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -54,6 +54,8 @@ class LatestFrame:
     def __init__(self, src: Source):
         self.src = src
         self.dropped = 0
+        self.received = 0
+        self.started = time.perf_counter()
         self._cond = threading.Condition()
         self._item = None
         self._done = False
@@ -71,8 +73,9 @@ class LatestFrame:
                     if self._item is not None:
                         self.dropped += 1  # never consumed: stale, replaced by the newer frame
                     self._item = item
+                    self.received += 1
                     self._cond.notify()
-        except SourceLost as e:
+        except Exception as e:  # a lost camera, or a driver failing: handed to the loop, never swallowed
             self._error = e
         finally:
             with self._cond:
@@ -91,10 +94,16 @@ class LatestFrame:
                 return
             yield item
 
-    def close(self):
+    def fps(self) -> float:
+        """Frames the camera delivered per second, dropped ones included."""
+        return self.received / max(1e-6, time.perf_counter() - self.started)
+
+    def close(self) -> bool:
+        """Stop reading; False if the thread is still inside a read (then the source must stay open)."""
         with self._cond:
             self._stop = True
-        self._thread.join(timeout=2)
+        self._thread.join(timeout=5)
+        return not self._thread.is_alive()
 
 
 @dataclass
@@ -174,17 +183,29 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
             "(write one with `gesture run --write-keys keys.toml`)")
     # Check key sending before opening the camera: fail in one line, not after a countdown.
     sender = sender or (DryRunSender() if cfg.dry_run else PynputSender())
-    dcfg = cfg.decision if cfg.threshold is None else DecisionConfig(
-        alpha=cfg.decision.alpha, threshold=cfg.threshold, frames=cfg.decision.frames,
-        release=min(cfg.decision.release, cfg.threshold - 0.05))
+    for g, rule in keymap.rules.items():
+        if rule.key:
+            try:
+                sender.check(rule.key)
+            except ValueError as e:
+                raise GestureError(f"{cfg.keys}: {g}: {e}") from None
+    dcfg = cfg.decision if cfg.threshold is None else replace(cfg.decision, threshold=cfg.threshold)
     decider = Decider(ck.labels, ck.none_label, dcfg, keymap.rules)
     torch.set_num_threads(INFER_THREADS)
     model = fuse(ck.model).to(memory_format=torch.channels_last)
-    src = open_source(cfg.source)
+    try:
+        events_file = open(cfg.log, "a", encoding="utf-8") if cfg.log else None
+    except OSError as e:
+        raise GestureError(f"cannot write the event log {cfg.log}: {e.strerror or e}") from None
+    try:
+        src = open_source(cfg.source)
+    except GestureError:
+        if events_file:
+            events_file.close()
+        raise
     window, why = overlay.open_preview("gesture run", cfg.preview)
     if why:
         log(why)
-    events_file = open(cfg.log, "a", encoding="utf-8") if cfg.log else None
     stats, last_key, t = Stats(), None, 0.0
     reader = LatestFrame(src) if src.live else None
     frames = iter(reader if reader else src)
@@ -237,8 +258,10 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
                     stats.fps = 0.9 * stats.fps + 0.1 / dt if stats.fps else 1 / max(dt, 1e-6)
                 prev_arrival = t1
                 ms = (t4 - t0) * 1000
+                # A camera's own rate (dropped frames included); for a file, the rate it is played at.
+                fps = reader.fps() if reader else stats.fps
                 if window is not None:
-                    img = draw_overlay(frame, ck.labels, decider.smoothed, decider, ck.preprocess.crop, stats.fps, ms, last_key)
+                    img = draw_overlay(frame, ck.labels, decider.smoothed, decider, ck.preprocess.crop, fps, ms, last_key)
                     key = window.show(img)
                     if key in ("q", overlay.ESC):
                         break
@@ -248,7 +271,7 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
                     top = int(np.argmax(decider.smoothed))
                     sys.stderr.write(f"\r\033[Kframe {i}  {ck.labels[top]} {decider.smoothed[top]:.2f}  "
                                      f"active {decider.active or '-'}  last key {last_key or '-'}  "
-                                     f"{stats.fps:.1f} fps  {ms:.1f} ms" + ("  PAUSED" if decider.paused else ""))
+                                     f"{fps:.1f} fps  {ms:.1f} ms" + ("  PAUSED" if decider.paused else ""))
                     sys.stderr.flush()
                 t5 = time.perf_counter()
                 for stage, dt in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
@@ -266,10 +289,12 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
             sender.release_all()
             if status:
                 sys.stderr.write("\n")
+            stopped = True
             if reader:
                 stats.dropped = reader.dropped
-                reader.close()
-            src.close()
+                stopped = reader.close()
+            if stopped:  # releasing a capture mid-read can crash the camera driver
+                src.close()
             if window is not None:
                 window.close()
             if events_file:

@@ -19,6 +19,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+# Below this an active gesture's release level (threshold - 0.05 at most) could sit so low
+# that an unsure model never drops under it, and a held key would never be released.
+MIN_THRESHOLD = 0.3
+
+
 @dataclass(frozen=True)
 class DecisionConfig:
     # Chosen on development replays of held-out real frames (asl-frames block fold 1, never
@@ -33,8 +38,8 @@ class DecisionConfig:
     def __post_init__(self):
         if not 0 < self.alpha <= 1:
             raise ValueError(f"alpha must be in (0, 1], got {self.alpha}")
-        if not 0 < self.threshold <= 1:
-            raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
+        if not MIN_THRESHOLD <= self.threshold <= 1:
+            raise ValueError(f"threshold must be between {MIN_THRESHOLD} and 1, got {self.threshold}")
         if self.frames < 1:
             raise ValueError(f"frames must be at least 1, got {self.frames}")
 

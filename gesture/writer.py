@@ -32,7 +32,7 @@ class FrameWriter:
         self.next_index = first_index
         self.quality = quality
         self.written: list[str] = []
-        self.error: OSError | None = None
+        self.error: Exception | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=queue_frames)
         self._manifest = os.open(self.root / MANIFEST, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._thread = threading.Thread(target=self._run, name="frame-writer", daemon=True)
@@ -65,7 +65,7 @@ class FrameWriter:
                 continue  # drain without writing, so put() and close() never block
             try:
                 self._write(*item)
-            except OSError as e:
+            except Exception as e:  # any failure stops writing; put() sees it, so capture never hangs
                 self.error = e
 
     def _write(self, index: int, frame, timestamp: float) -> None:

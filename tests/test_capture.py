@@ -173,6 +173,20 @@ def test_disk_full_keeps_written_frames_and_a_matching_manifest(tmp_path, monkey
     assert len(assert_consistent(data)) == 7
 
 
+def test_any_writer_failure_stops_capture_instead_of_hanging(tmp_path, monkeypatch):
+    calls = []
+
+    def explode(path, data):
+        calls.append(path)
+        raise ValueError("encoder bug")
+
+    monkeypatch.setattr(writer_mod, "_write_bytes", explode)
+    cfg = CaptureConfig("palm", count=200, source="synth:palm x200, size=160x120", data=tmp_path / "data", preview=False)
+    with pytest.raises(GestureError, match="encoder bug.*kept the 0 frames"):
+        capture(cfg, log=lambda *a: None)
+    assert len(calls) == 1 and assert_consistent(tmp_path / "data") == []
+
+
 class VanishingCamera(Source):
     kind, live = "camera", True
 

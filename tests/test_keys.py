@@ -46,6 +46,7 @@ def test_pause_gesture(tmp_path):
     ('[gestures]\nnone = "a"\n', 2, "no-gesture class"),
     ('[gestures.palm]\nkey = "a"\nmode = "press"\n', 3, "mode must be tap or hold"),
     ('[gestures.palm]\nkey = "a"\nthreshold = 1.5\n', 3, "threshold must be"),
+    ('[gestures.palm]\nkey = "a"\nthreshold = 0.05\n', 3, "threshold must be a number from 0.3"),
     ('[gestures.palm]\nkey = "a"\nrepeat_after = 0.5\nmode = "hold"\n', 3, "repeat_after only applies"),
     ('[gestures.palm]\nkey = "a"\ncolour = "red"\n', 3, "unknown field 'colour'"),
     ('[gestures.palm]\nmode = "hold"\n', 1, "has no key"),

@@ -188,6 +188,31 @@ class Camera(Source):
         raise SourceLost("camera 0 stopped delivering frames")
 
 
+class CrashingCamera(Camera):
+    def __iter__(self):
+        yield np.zeros((4, 4, 3), np.uint8), 0.0
+        raise RuntimeError("driver crashed")
+
+
+def test_latest_frame_hands_a_camera_crash_to_the_loop():
+    reader = LatestFrame(CrashingCamera(1, 0))
+    with pytest.raises(RuntimeError, match="driver crashed"):
+        list(reader)
+    assert reader.close()
+
+
+def test_unwritable_event_log_is_one_line(model, tmp_path):
+    ck, clip, keys = model
+    r = gesture("run", "--checkpoint", ck, "--source", clip, "--dry-run", "--no-preview", "--log", tmp_path / "no" / "e.jsonl")
+    assert r.returncode == 2 and "cannot write the event log" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_threshold_below_the_floor_is_refused(model):
+    ck, clip, _ = model
+    r = gesture("run", "--checkpoint", ck, "--source", clip, "--dry-run", "--no-preview", "--threshold", "0.05")
+    assert r.returncode == 2 and "--threshold" in r.stderr
+
+
 def test_latest_frame_drops_stale_frames_instead_of_queueing():
     reader = LatestFrame(Camera(40, 0.002))
     got = []

@@ -124,7 +124,13 @@ def test_unmapped_gesture_activates_silently():
     assert play(d, [("palm", 10, 0.98)]) == [] and d.active == "palm"
 
 
-@pytest.mark.parametrize("kw", [{"alpha": 0}, {"threshold": 1.5}, {"frames": 0}])
+@pytest.mark.parametrize("kw", [{"alpha": 0}, {"threshold": 1.5}, {"threshold": 0.05}, {"frames": 0}])
 def test_bad_decision_config(kw):
     with pytest.raises(ValueError):
         DecisionConfig(**kw)
+
+
+def test_a_held_key_is_released_when_the_hand_goes_even_at_the_lowest_threshold():
+    d = decider({"fist": Rule("shift", mode="hold")}, threshold=0.3)
+    ev = play(d, [("fist", 10, 0.98), ("none", 20, 0.9)])
+    assert [k for _, k, _, _ in ev] == ["press", "release"]
