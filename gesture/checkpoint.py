@@ -31,6 +31,20 @@ class Checkpoint:
     meta: dict  # training settings, metrics, data fingerprint
 
 
+def check_writable(path: Path | str) -> None:
+    """Fail now, in one line, if a checkpoint cannot be written there (not after training)."""
+    path = Path(path)
+    if path.is_dir():
+        raise GestureError(f"--out {path} is a folder; give a file name such as {path / 'gesture.pt'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe = path.with_name(f".{path.name}.write-test")
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise GestureError(f"cannot write a checkpoint to {path}: {e.strerror or e}") from None
+
+
 def save(path: Path | str, model: GestureNet, labels: list[str], none_label: str | None,
          pcfg: PreprocessConfig, meta: dict) -> Path:
     """Write to a temporary file beside the target, then rename: a crash never leaves half a checkpoint."""

@@ -10,6 +10,7 @@ import torch
 from . import checkpoint, reports
 from .config import cores
 from .dataset import Sample, load_frames, scan
+from .errors import GestureError
 from .model import fuse
 from .preprocess import PreprocessConfig, normalize
 
@@ -65,6 +66,9 @@ def eval_folder(ckpt_path: Path | str, data_dir: Path | str, progress: bool = Tr
     ck = checkpoint.load(ckpt_path)
     ds = scan(data_dir)
     mapping, notes = match_labels(ds.labels, ds.none_label, ck)
+    if not mapping:
+        raise GestureError(f"none of the labels in {data_dir} ({', '.join(ds.labels) or 'no labels'}) is one the "
+                           f"checkpoint knows ({', '.join(ck.labels)}); labels are matched by folder name")
     m = evaluate_samples(ck, ds.samples, mapping, progress)
     m.update({"checkpoint": str(ckpt_path), "data": str(data_dir), "notes": notes})
     return m

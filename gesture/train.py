@@ -12,7 +12,7 @@ import math
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -41,7 +41,6 @@ class Data:
     y: torch.Tensor  # int64 class indices into labels
     labels: list[str]
     none_label: str | None
-    notes: list[str] = field(default_factory=list)
 
 
 def load_data(cfg: TrainConfig, pcfg: PreprocessConfig, samples: list[Sample] | None = None,
@@ -54,10 +53,8 @@ def load_data(cfg: TrainConfig, pcfg: PreprocessConfig, samples: list[Sample] | 
         if not samples:
             raise GestureError(f"no images found in {cfg.data}; record some with `gesture capture LABEL --data {cfg.data}`")
     frames, bad = load_frames(samples, pcfg, cfg.margin, cache=cfg.cache, progress=progress)
-    notes = []
     if bad:
-        notes.append(f"skipped {len(bad)} unreadable image(s), e.g. {samples[bad[0]].path}")
-        log(notes[-1])
+        log(f"skipped {len(bad)} unreadable image(s), e.g. {samples[bad[0]].path}")
         skip = set(bad)
         samples = [s for i, s in enumerate(samples) if i not in skip]
     counts = Counter(s.label for s in samples)
@@ -71,7 +68,7 @@ def load_data(cfg: TrainConfig, pcfg: PreprocessConfig, samples: list[Sample] | 
                            + f"; record at least {MIN_FRAMES} per class (a few hundred is better)")
     index = {name: i for i, name in enumerate(labels)}
     y = torch.tensor([index[s.label] for s in samples])
-    return Data(samples, torch.from_numpy(frames), y, labels, none_label, notes)
+    return Data(samples, torch.from_numpy(frames), y, labels, none_label)
 
 
 def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
@@ -197,7 +194,12 @@ def fit(data: Data, train_idx: list[int], val_idx: list[int], cfg: TrainConfig, 
 
 def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
     """The whole `gesture train`: data, split, fit, checkpoint and reports. Returns the metrics."""
-    pcfg = cfg.preprocess()
+    try:  # check the settings and the output before spending a minute on the data
+        pcfg = cfg.preprocess()
+        ModelConfig(num_classes=2, size=cfg.size, width=cfg.width)
+    except ValueError as e:
+        raise GestureError(str(e)) from None
+    checkpoint.check_writable(cfg.out)
     t0 = time.monotonic()
     data = load_data(cfg, pcfg, log=log, progress=progress)
     log(f"{len(data.samples)} frames, {len(data.labels)} classes: " + ", ".join(

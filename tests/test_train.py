@@ -15,10 +15,11 @@ import torch
 from conftest import ROOT, gesture
 from gesture import checkpoint
 from gesture.config import TrainConfig
-from gesture.dataset import Sample, scan
+from gesture.augment import centre
+from gesture.dataset import Sample, load_frames, scan
 from gesture.errors import GestureError
 from gesture.evaluation import evaluate_samples
-from gesture.preprocess import PreprocessConfig, preprocess
+from gesture.preprocess import PreprocessConfig, preprocess, standardize
 from gesture.splits import validation_split
 from gesture.train import fit, load_data
 
@@ -103,16 +104,25 @@ def test_eval_matches_labels_by_name_and_reports_unknown_ones(trained, tmp_path)
     assert "not in the checkpoint, not scored: 'v' (12 frames)" in text.stdout
 
 
-def test_eval_uses_the_same_preprocessing_as_training(trained, synth_data):
-    # Validation inside training scores stored centres; eval decodes and preprocesses afresh
-    # like the live loop. On the same held-out frames they must agree.
+def test_eval_sees_what_training_validation_saw(trained, synth_data):
+    # Validation inside training scores the stored centres of margin-resized frames; eval
+    # and the live loop decode and preprocess afresh. Frame by frame they must agree.
+    from gesture.evaluation import predict
+    from gesture.model import fuse
+    from gesture.train import evaluate
+
     out, _ = trained
     ck = checkpoint.load(out)
-    ds = scan(synth_data)
-    split = validation_split(ds.samples)
-    val = [ds.samples[i] for i in split.val]
-    m = evaluate_samples(ck, val, {label: label for label in ck.labels}, progress=False)
-    assert m["accuracy"] == pytest.approx(ck.meta["metrics"]["accuracy"], abs=0.03)
+    cfg = TrainConfig(data=synth_data, size=ck.preprocess.size, width=ck.model.cfg.width, cache=False)
+    data = load_data(cfg, ck.preprocess, log=lambda *a: None, progress=False)
+    idx = torch.arange(len(data.samples))
+    _, _, train_pred = evaluate(ck.model, data, idx, ck.preprocess, cfg.size)
+    frames, _ = load_frames(data.samples, ck.preprocess, 0, cache=False, progress=False)
+    live = predict(fuse(ck.model), frames, ck.preprocess)
+    assert (live.argmax(1) == train_pred).mean() > 0.97
+    with torch.no_grad():
+        stored = torch.softmax(ck.model(standardize(centre(data.frames, cfg.size), ck.preprocess)), 1).numpy()
+    assert np.abs(stored - live).mean() < 0.02
 
 
 def test_split_never_puts_a_session_on_both_sides():
@@ -139,6 +149,7 @@ def test_split_never_puts_a_session_on_both_sides():
 
 def test_single_session_holds_out_contiguous_blocks_with_a_gap():
     samples = [Sample(None, "a", "only", i * 3) for i in range(200)]
+    assert len(validation_split(samples, fraction=0.3).val) == 60
     split = validation_split(samples)
     val = sorted(samples[i].index // 3 for i in split.val)
     runs = np.split(val, np.where(np.diff(val) != 1)[0] + 1)
@@ -197,6 +208,23 @@ def test_bad_training_data_exit_2(tmp_path):
     r = gesture("train", "--data", few, "--out", tmp_path / "c.pt")
     assert r.returncode == 2 and "'fist' has 5" in r.stderr
     assert not (tmp_path / "c.pt").exists()
+
+
+def test_bad_settings_and_outputs_fail_before_training(synth_data, tmp_path):
+    for args, msg in ((["--size", "8"], "size must be at least"), (["--out", tmp_path], "is a folder"),
+                      (["--out", tmp_path / "file" / "c.pt"], "cannot write a checkpoint")):
+        if "file" in str(args[-1]):
+            (tmp_path / "file").write_text("in the way")
+        t = time.monotonic()
+        r = gesture("train", "--data", synth_data, *args)
+        assert r.returncode == 2 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert "decoding" not in r.stderr and time.monotonic() - t < 20
+
+
+def test_eval_with_no_matching_labels_exit_2(trained, tmp_path):
+    data = make_synth_data(tmp_path / "other", labels=("v", "l"), sessions=1, n=10)
+    r = gesture("eval", "--checkpoint", trained[0], "--data", data)
+    assert r.returncode == 2 and "none of the labels" in r.stderr
 
 
 def test_unreadable_mixed_size_alpha_and_gray_images_are_fine(tmp_path):
