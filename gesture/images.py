@@ -33,12 +33,41 @@ def list_images(folder: Path) -> list[Path]:
 
 
 def _truncated_jpeg(data: np.ndarray) -> bool:
-    # A JPEG ends with the EOI marker FF D9. libjpeg decodes a cut-off file anyway, filling the
-    # missing rows with grey, so the decoder alone would let a half-written frame into training.
-    if data.size < 4 or data[0] != 0xFF or data[1] != 0xD8:
-        return False
-    tail = np.trim_zeros(data[-64:], "b")
-    return tail.size < 2 or not (tail[-2] == 0xFF and tail[-1] == 0xD9)
+    """True if a JPEG's data ends before its end-of-image marker.
+
+    libjpeg decodes a cut-off file anyway, filling the missing rows with grey, so the
+    decoder alone would let a half-written frame into training. The markers are walked
+    from the start (not just the last bytes), because phones append data after the image.
+    """
+    b = data.tobytes()
+    if len(b) < 4 or b[0] != 0xFF or b[1] != 0xD8:
+        return False  # not a JPEG
+    i, n = 2, len(b)
+    while i + 1 < n:
+        if b[i] != 0xFF:
+            return True  # lost sync: damaged
+        marker = b[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xD9:
+            return False  # end of image
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            i += 2
+            continue
+        if i + 3 >= n:
+            return True
+        i += 2 + ((b[i + 2] << 8) | b[i + 3])
+        if marker == 0xDA:  # start of scan: entropy-coded data runs to the next real marker
+            while True:
+                i = b.find(b"\xff", i)
+                if i < 0 or i + 1 >= n:
+                    return True
+                nxt = b[i + 1]
+                if nxt != 0x00 and not 0xD0 <= nxt <= 0xD7:
+                    break
+                i += 2
+    return True
 
 
 def read_image(path: Path | str) -> np.ndarray | None:

@@ -52,6 +52,14 @@ def test_folder_skips_unreadable_images(tmp_path, capsys):
     assert "2.jpg" in capsys.readouterr().err
 
 
+def test_jpeg_with_data_after_the_image_is_not_called_truncated(tmp_path):
+    # Phones append motion-photo video and the like after the end-of-image marker.
+    cv2.imwrite(str(tmp_path / "ok.jpg"), np.full((40, 40, 3), 100, np.uint8))
+    raw = (tmp_path / "ok.jpg").read_bytes()
+    (tmp_path / "trailer.jpg").write_bytes(raw + b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4)
+    assert read_image(tmp_path / "trailer.jpg").shape == (40, 40, 3)
+
+
 def test_read_image_normalises_gray_alpha_and_rejects_truncated(tmp_path):
     cv2.imwrite(str(tmp_path / "g.png"), np.full((5, 6), 7, np.uint8))
     cv2.imwrite(str(tmp_path / "a.png"), np.full((5, 6, 4), 9, np.uint8))
