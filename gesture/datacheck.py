@@ -9,15 +9,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tqdm import tqdm
 
 from .config import cores
-from .dataset import MANIFEST, NONE_ALIASES, QUARANTINE, manifest_mismatch, read_manifest, scan
+from .dataset import MANIFEST, parallel_map, NONE_ALIASES, QUARANTINE, manifest_mismatch, scan
 from .images import read_image
 
 MIN_FRAMES = 50  # fewer than this per class and training has little to learn from
@@ -33,9 +30,7 @@ def check(root: Path | str, quarantine: bool = False, progress: bool = True) -> 
     root = Path(root)
     ds = scan(root)
     workers = cores()
-    with ThreadPoolExecutor(workers) as pool:  # cv2 decodes outside the GIL
-        sizes = list(tqdm(pool.map(_decode_size, [s.path for s in ds.samples]), total=len(ds.samples),
-                          desc="checking frames", unit="frame", file=sys.stderr, disable=not progress))
+    sizes = parallel_map(_decode_size, [s.path for s in ds.samples], workers, "checking frames", progress)
     corrupt = [s for s, size in zip(ds.samples, sizes) if size is None]
 
     labels = {}
@@ -101,15 +96,20 @@ def _quarantine(root: Path, paths: list[Path]) -> list[str]:
             n += 1
         shutil.move(str(p), str(dest))
         moved.append(rel.as_posix())
-    rows = read_manifest(root)
-    if rows:
-        gone = set(moved)
-        keep = [r for r in rows if r.get("path") not in gone]
+    manifest = root / MANIFEST
+    if manifest.exists():
+        gone, keep, moved_lines = set(moved), [], []
+        for line in manifest.read_text(encoding="utf-8").splitlines(keepends=True):
+            try:
+                path = json.loads(line).get("path")
+            except (json.JSONDecodeError, AttributeError):
+                path = None  # not ours to judge: kept exactly as it was
+            (moved_lines if path in gone else keep).append(line)
         with open(qdir / MANIFEST, "a", encoding="utf-8") as f:
-            f.writelines(json.dumps(r) + "\n" for r in rows if r.get("path") in gone)
+            f.writelines(moved_lines)
         tmp = root / f".{MANIFEST}.tmp"
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in keep), encoding="utf-8")
-        os.replace(tmp, root / MANIFEST)
+        tmp.write_text("".join(keep), encoding="utf-8")
+        os.replace(tmp, manifest)
     return moved
 
 

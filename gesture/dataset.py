@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -32,6 +33,7 @@ QUARANTINE = ".quarantine"
 NONE_ALIASES = ("none", "nothing", "no_gesture", "background")
 FLAT_SESSION = "(flat)"  # the implicit session of a label folder that holds images directly
 MAX_LABEL_LEN = 64
+FRAMES_VERSION = 1  # bump when decoding or prepare() changes, so old cached frames are not reused
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,6 @@ class Dataset:
     none_label: str | None  # the folder picked as the no-gesture class
     none_note: str = ""  # which alias was picked and why, for the user
     sessions: dict[str, list[str]] = field(default_factory=dict)  # label -> session names
-
-    def count(self, label: str, session: str | None = None) -> int:
-        return sum(1 for s in self.samples if s.label == label and (session is None or s.session == session))
 
 
 def validate_label(label: str) -> str:
@@ -147,6 +146,22 @@ def manifest_mismatch(root: Path, samples: list[Sample]) -> tuple[list[str], lis
     return sorted(p for p in listed if p and not (Path(root) / p).exists()), sorted(on_disk - listed)
 
 
+def parallel_map(fn, items: list, workers: int, desc: str, progress: bool) -> list:
+    """fn over items on a thread pool (cv2 decodes outside the GIL), in order, with a progress bar.
+
+    Ctrl-C cancels the frames not yet started instead of waiting for all of them.
+    """
+    pool = ThreadPoolExecutor(workers)
+    try:
+        return list(tqdm(pool.map(fn, items), total=len(items), desc=desc, unit="frame", file=sys.stderr,
+                         disable=not progress))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
 def fingerprint(samples: list[Sample]) -> str:
     """Changes whenever a frame is added, removed, relabelled or rewritten."""
     h = hashlib.sha1()
@@ -169,7 +184,9 @@ def load_frames(samples: list[Sample], pcfg: PreprocessConfig, margin: int = 0, 
     the file list (paths, sizes, mtimes) and the preprocessing, so an unchanged data
     folder is not decoded twice.
     """
-    key = hashlib.sha1(json.dumps([fingerprint(samples), pcfg.to_dict(), margin]).encode()).hexdigest()[:20]
+    # The pixels depend on this code and on OpenCV's resizing too, not only on the files.
+    key = hashlib.sha1(json.dumps([fingerprint(samples), pcfg.to_dict(), margin, FRAMES_VERSION,
+                                   cv2.__version__]).encode()).hexdigest()[:20]
     path = cache_dir() / f"frames-{key}.npz"
     if cache and path.exists():
         try:
@@ -185,14 +202,11 @@ def load_frames(samples: list[Sample], pcfg: PreprocessConfig, margin: int = 0, 
     side = pcfg.size + 2 * margin
     out = np.empty((len(samples), side, side, 3), np.uint8)
     bad = []
-    workers = cores()
-    with ThreadPoolExecutor(workers) as pool:  # cv2 decodes and resizes outside the GIL
-        for i, img in enumerate(tqdm(pool.map(one, samples), total=len(samples), desc="decoding frames",
-                                     unit="frame", file=sys.stderr, disable=not progress)):
-            if img is None:
-                bad.append(i)
-            else:
-                out[i] = img
+    for i, img in enumerate(parallel_map(one, samples, cores(), "decoding frames", progress)):
+        if img is None:
+            bad.append(i)
+        else:
+            out[i] = img
     frames = np.delete(out, bad, axis=0) if bad else out
     if cache:
         try:

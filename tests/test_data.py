@@ -34,11 +34,15 @@ def test_data_finds_a_truncated_jpeg_and_quarantines_it(tmp_path):
     assert rep["labels"]["palm"]["frames"] == 5 and rep["labels"]["none"]["frames"] == 6
     assert any("corrupt" in w for w in rep["warnings"])
 
+    with open(data / "manifest.jsonl", "a") as f:
+        f.write("a line some other tool wrote\n")
     rep = data_json(data, "--quarantine")
     assert rep["quarantined"] == ["palm/s1/000003.jpg"]
     assert not victim.exists()
     assert (data / ".quarantine" / "palm" / "s1" / "000003.jpg").read_bytes() == raw[: len(raw) // 2]
-    listed = [json.loads(l)["path"] for l in (data / "manifest.jsonl").read_text().splitlines()]
+    lines = (data / "manifest.jsonl").read_text().splitlines()
+    assert lines[-1] == "a line some other tool wrote", "quarantine never drops a line it cannot read"
+    listed = [json.loads(l)["path"] for l in lines[:-1]]
     assert "palm/s1/000003.jpg" not in listed and len(listed) == 11
     moved = [json.loads(l)["path"] for l in (data / ".quarantine" / "manifest.jsonl").read_text().splitlines()]
     assert moved == ["palm/s1/000003.jpg"]
