@@ -120,9 +120,7 @@ class TrainConfig:
         return max(MIN_EPOCHS, min(MAX_AUTO_EPOCHS, -(-MIN_STEPS // steps_per_epoch)))
 
     def preprocess(self) -> PreprocessConfig:
-        # Each image standardised by its own per-channel mean and std: a global change of
-        # brightness, contrast or white balance then changes nothing the network sees.
-        return PreprocessConfig(size=self.size, norm="channel")
+        return PreprocessConfig(size=self.size)
 
     def to_dict(self) -> dict:
         return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}

@@ -20,22 +20,6 @@ def conv_bn(in_chs: int, out_chs: int, kernel_size: int, stride: int = 1, groups
     return conv, nn.BatchNorm2d(out_chs)
 
 
-class Stem(nn.Module):
-    def __init__(self, in_chs: int, out_chs: int):
-        super().__init__()
-        self.conv, self.bn = conv_bn(in_chs, out_chs, 3, stride=2)
-        self.act = nn.ReLU(inplace=True)
-
-    def forward(self, x):
-        x = self.conv(x)
-        x = self.bn(x)
-        x = self.act(x)
-        return x
-
-    def fuse(self):
-        self.conv, self.bn = fuse_conv_bn(self.conv, self.bn), nn.Identity()
-
-
 class DepthwiseSeparable(nn.Module):
     """3x3 depthwise conv (one filter per channel) then 1x1 pointwise conv, each with BN + ReLU."""
 
@@ -61,7 +45,8 @@ class DepthwiseSeparable(nn.Module):
 
 
 class StandardConv(nn.Module):
-    """The twin of a DepthwiseSeparable block: one full 3x3 conv with the same in/out and stride."""
+    """A full 3x3 conv + BN + ReLU: the stem, and the twin of a DepthwiseSeparable block
+    (same in/out channels and stride) in the cost comparison."""
 
     def __init__(self, in_chs: int, out_chs: int, stride: int):
         super().__init__()
@@ -84,7 +69,7 @@ class GestureNet(nn.Module):
         self.cfg = cfg
         chs = cfg.channels()
         block = DepthwiseSeparable if cfg.block == "separable" else StandardConv
-        self.stem = Stem(3, chs[0])
+        self.stem = StandardConv(3, chs[0], stride=2)
         self.blocks = nn.Sequential(
             *(block(chs[i], chs[i + 1], stride) for i, (_, stride) in enumerate(cfg.stages))
         )

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from .dataset import Sample
 
 VAL_FRACTION = 0.2
-BLOCKS = 10  # a single session is cut into this many time blocks ...
-HELD_BLOCKS = 2  # ... and this many, spread apart, are held out
+BLOCKS = 10  # a single session is cut into this many time blocks; fraction * BLOCKS of them,
+# spread apart, are held out
 
 
 @dataclass
@@ -41,7 +41,7 @@ def validation_split(samples: list[Sample], fraction: float = VAL_FRACTION, seed
         if len(sessions) >= 2:
             train, val, note = _hold_out_session(label, sessions, fraction)
         else:
-            train, val, note = _hold_out_blocks(label, samples, idx, seed)
+            train, val, note = _hold_out_blocks(label, samples, idx, fraction, seed)
         split.train += train
         split.val += val
         split.notes.append(note)
@@ -58,19 +58,19 @@ def _hold_out_session(label, sessions, fraction):
                         f"trained on {len(sessions) - 1} other session(s)")
 
 
-def _hold_out_blocks(label, samples, idx, seed):
+def _hold_out_blocks(label, samples, idx, fraction, seed):
     order = sorted(idx, key=lambda i: samples[i].index)
     n = len(order)
     if n < 2 * BLOCKS:
         # Too few frames for blocks: hold out the last stretch in time.
-        cut = max(1, round(n * VAL_FRACTION))
+        cut = max(1, round(n * fraction))
         gap = 1 if n - cut > 2 else 0
         val, train = order[n - cut:], order[:n - cut - gap]
         return train, val, (f"{label}: one session, only {n} frames: held out the last {cut} in time "
                             f"(#{samples[val[0]].index}-#{samples[val[-1]].index})")
     bounds = [round(b * n / BLOCKS) for b in range(BLOCKS + 1)]
-    step = BLOCKS // HELD_BLOCKS
-    held = [(seed + k * step) % BLOCKS for k in range(HELD_BLOCKS)]
+    n_held = min(BLOCKS - 1, max(1, round(fraction * BLOCKS)))
+    held = sorted({(seed + k * BLOCKS // n_held) % BLOCKS for k in range(n_held)})
     gap = max(1, n // (BLOCKS * 10))  # frames either side of a held-out block kept off both sides
     val, drop = [], set()
     for b in held:

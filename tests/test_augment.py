@@ -1,5 +1,3 @@
-import numpy as np
-import pytest
 import torch
 
 from gesture.augment import AugmentConfig, augment, centre, photometric, warp
@@ -12,7 +10,8 @@ def stored(n=4, side=80, seed=0):
     return torch.randint(0, 256, (n, side, side, 3), generator=g, dtype=torch.uint8)
 
 
-def test_neutral_augmentation_returns_exactly_what_the_live_loop_sees():
+def test_neutral_augmentation_returns_exactly_the_stored_centre():
+    # (that the stored centre is what the live loop sees is tested in test_preprocess)
     x = stored()
     gen = torch.Generator().manual_seed(0)
     assert torch.allclose(warp(x, 64, NEUTRAL, gen), centre(x, 64), atol=1e-5)

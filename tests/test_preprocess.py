@@ -52,13 +52,26 @@ def test_margin_past_the_frame_edge_mirrors_the_frame():
 
 
 def test_normalize_and_preprocess():
-    cfg = PreprocessConfig(size=32, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
+    cfg = PreprocessConfig(size=32, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25), norm="fixed")
     batch = np.stack([np.full((32, 32, 3), 255, np.uint8), np.zeros((32, 32, 3), np.uint8)])
     x = normalize(batch, cfg)
     assert x.shape == (2, 3, 32, 32) and x.dtype == torch.float32
     assert torch.allclose(x[0], torch.full_like(x[0], 2.0)) and torch.allclose(x[1], torch.full_like(x[1], -2.0))
     frame = np.zeros((60, 80, 3), np.uint8)
     assert preprocess(frame, cfg).shape == (1, 3, 32, 32)
+
+
+def test_channel_norm_cancels_a_change_of_light_and_white_balance():
+    # The default: each image standardised per channel, so dimmer, brighter or tinted
+    # light (an affine change per channel, short of clipping) looks the same to the model.
+    cfg = PreprocessConfig(size=32)
+    assert cfg.norm == "channel"
+    rng = np.random.default_rng(0)
+    img = rng.integers(60, 180, (1, 32, 32, 3)).astype(np.float32)
+    relit = np.clip(img * np.array([0.6, 0.8, 1.2]) + np.array([10, -5, 3]), 0, 255)
+    a, b = normalize(img.astype(np.uint8), cfg), normalize(relit.astype(np.uint8), cfg)
+    assert (a - b).abs().max() < 0.05
+    assert abs(float(a.mean())) < 1e-4 and abs(float(a.std()) - 1) < 0.05
 
 
 def test_config_round_trip_and_validation():
