@@ -15,34 +15,23 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {v}")
-    return v
+def _number(cast, ok, rule: str):
+    """An argparse type: `cast` the text, then require ok(value), else say `rule`."""
+    def parse(text: str):
+        try:
+            v = cast(text)
+        except ValueError:
+            kind = "a whole number" if cast is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
+        if not ok(v):
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {v}")
+        return v
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {v}")
-    return v
-
-
-def _nonneg_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not v >= 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
-    return v
+_positive_int = _number(int, lambda v: v > 0, "positive")
+_positive_float = _number(float, lambda v: v > 0, "positive")
+_nonneg_float = _number(float, lambda v: v >= 0, "0 or more")
 
 
 def cmd_model(args) -> int:
@@ -139,18 +128,6 @@ def cmd_run(args) -> int:
     return 0
 
 
-def _threshold(text: str) -> float:
-    from .smoothing import MIN_THRESHOLD
-
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not MIN_THRESHOLD <= v <= 1:
-        raise argparse.ArgumentTypeError(f"must be from {MIN_THRESHOLD} to 1, got {v}")
-    return v
-
-
 def get_parser() -> Parser:
     from .capture import LIVE_FPS
     from .config import ModelConfig, TrainConfig
@@ -221,9 +198,10 @@ def get_parser() -> Parser:
     ev.add_argument("--json", action="store_true", help="print one JSON object (accuracy, per_class, confusion, ...)")
     ev.set_defaults(func=cmd_eval)
 
-    from .smoothing import DecisionConfig
+    from .smoothing import MIN_THRESHOLD, DecisionConfig
 
     dc = DecisionConfig()
+    threshold = _number(float, lambda v: MIN_THRESHOLD <= v <= 1, f"from {MIN_THRESHOLD} to 1")
     r = sub.add_parser("run", help="classify live frames and press keys for stable gestures",
                        description="The live loop: frames from a camera (or a file, for replay), the checkpoint's "
                                    "preprocessing and fused model, temporal smoothing with hysteresis, and key "
@@ -233,7 +211,7 @@ def get_parser() -> Parser:
     r.add_argument("--keys", metavar="KEYS.toml", help="key map: which key each gesture presses")
     r.add_argument("--dry-run", action="store_true", help="log and print the events, send no keys")
     r.add_argument("--no-preview", action="store_true", help="no window; a status line in the terminal instead")
-    r.add_argument("--threshold", type=_threshold,
+    r.add_argument("--threshold", type=threshold,
                    help=f"smoothed probability that activates a gesture (default {dc.threshold}); "
                         "a gesture's own threshold in the key map wins")
     r.add_argument("--log", metavar="EVENTS.jsonl", help="append every event as a JSON line to this file")
