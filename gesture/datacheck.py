@@ -13,7 +13,6 @@ from collections import Counter
 from pathlib import Path
 
 
-from .config import cores
 from .dataset import MANIFEST, parallel_map, NONE_ALIASES, QUARANTINE, manifest_mismatch, scan
 from .images import read_image
 
@@ -29,8 +28,7 @@ def _decode_size(path: Path) -> str | None:
 def check(root: Path | str, quarantine: bool = False, progress: bool = True) -> dict:
     root = Path(root)
     ds = scan(root)
-    workers = cores()
-    sizes = parallel_map(_decode_size, [s.path for s in ds.samples], workers, "checking frames", progress)
+    sizes = parallel_map(_decode_size, [s.path for s in ds.samples], "checking frames", progress)
     corrupt = [s for s, size in zip(ds.samples, sizes) if size is None]
 
     labels = {}

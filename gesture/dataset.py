@@ -146,12 +146,13 @@ def manifest_mismatch(root: Path, samples: list[Sample]) -> tuple[list[str], lis
     return sorted(p for p in listed if p and not (Path(root) / p).exists()), sorted(on_disk - listed)
 
 
-def parallel_map(fn, items: list, workers: int, desc: str, progress: bool) -> list:
-    """fn over items on a thread pool (cv2 decodes outside the GIL), in order, with a progress bar.
+def parallel_map(fn, items: list, desc: str, progress: bool) -> list:
+    """fn over items on a thread pool of one thread per core (cv2 decodes outside the GIL), in
+    order, with a progress bar.
 
     Ctrl-C cancels the frames not yet started instead of waiting for all of them.
     """
-    pool = ThreadPoolExecutor(workers)
+    pool = ThreadPoolExecutor(cores())
     try:
         return list(tqdm(pool.map(fn, items), total=len(items), desc=desc, unit="frame", file=sys.stderr,
                          disable=not progress))
@@ -202,7 +203,7 @@ def load_frames(samples: list[Sample], pcfg: PreprocessConfig, margin: int = 0, 
     side = pcfg.size + 2 * margin
     out = np.empty((len(samples), side, side, 3), np.uint8)
     bad = []
-    for i, img in enumerate(parallel_map(one, samples, cores(), "decoding frames", progress)):
+    for i, img in enumerate(parallel_map(one, samples, "decoding frames", progress)):
         if img is None:
             bad.append(i)
         else:

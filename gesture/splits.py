@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from .config import TrainConfig
 from .dataset import Sample
 
-VAL_FRACTION = 0.2
 BLOCKS = 10  # a single session is cut into this many time blocks; fraction * BLOCKS of them,
 # spread apart, are held out
 
@@ -28,7 +28,7 @@ class Split:
     notes: list[str] = field(default_factory=list)  # what was held out and why, per class
 
 
-def validation_split(samples: list[Sample], fraction: float = VAL_FRACTION, seed: int = 0) -> Split:
+def validation_split(samples: list[Sample], fraction: float = TrainConfig.val_fraction, seed: int = 0) -> Split:
     by_label: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(samples):
         by_label[s.label].append(i)
