@@ -174,6 +174,11 @@ def _replay(ctx: Context, ckpt: Path, clip: Path, keys: Path | None, tmp: Path, 
     return summary, events
 
 
+def _tap_map(gestures: list[str]) -> str:
+    """A key map that taps a different letter for each gesture, so every press is attributable."""
+    return "[gestures]\n" + "".join(f'{g} = "{chr(ord("a") + i)}"\n' for i, g in enumerate(gestures))
+
+
 def bench_run(ctx: Context) -> list[Figure]:
     """The live loop on replays: speed on a 640x480 clip; latency, false presses and open-set presses on real frames."""
     from . import checkpoint, protocols, replay
@@ -222,7 +227,7 @@ def bench_run(ctx: Context) -> list[Figure]:
             parts += [("nothing", [nothing[(20 * k + i) % len(nothing)] for i in range(20)]), (g, held[g])]
         parts.append(("nothing", nothing[:20]))
         frames, segments = replay.build(parts)
-        keymap.write_text("[gestures]\n" + "".join(f'{g} = "{chr(ord("a") + i)}"\n' for i, g in enumerate(gestures)))
+        keymap.write_text(_tap_map(gestures))
         _, events = _replay(ctx, ck, replay.write_video(frames, tmp / "latency.mp4"), keymap, tmp, "latency")
         s = replay.score(events, segments, "nothing", set(gestures))
         comp = (f"{len(frames)} frames at 30 fps: each of {', '.join(gestures)} as its {min(x.length for x in segments if x.label != 'nothing')}"
@@ -247,7 +252,7 @@ def bench_run(ctx: Context) -> list[Figure]:
         parts = [("nothing", by["nothing"][:20]), ("W", by["W"]), ("nothing", by["nothing"][20:40]),
                  ("Y", by["Y"]), ("nothing", by["nothing"][40:60])]
         frames, segments = replay.build(parts, hold=hold)
-        keymap.write_text("[gestures]\n" + "".join(f'{g} = "{chr(ord("a") + i)}"\n' for i, g in enumerate(known[:4])))
+        keymap.write_text(_tap_map(known[:4]))
         _, events = _replay(ctx, ck2, replay.write_video(frames, tmp / "open.mp4"), keymap, tmp, "open")
         s2 = replay.score(events, segments, "nothing", set(known))
         pressed = {}

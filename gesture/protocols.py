@@ -44,7 +44,6 @@ class HoldoutResult:
     train_seconds: float  # fit() wall time: the training loop, not the one-off decoding
     epochs: int
     metrics: dict
-    model: object = None
 
 
 def train_on(data: Data, train_side: list[int], cfg: TrainConfig, pcfg: PreprocessConfig, progress: bool = False):
@@ -62,8 +61,7 @@ def holdout(name: str, data: Data, is_test: Callable[[Sample], bool], cfg: Train
     res = train_on(data, train_side, cfg, pcfg, progress)
     ck = checkpoint.Checkpoint(res.model, data.labels, data.none_label, pcfg, {})
     m = evaluate_samples(ck, test_side, {k: k for k in data.labels}, progress=False)
-    return HoldoutResult(name, m["accuracy"], len(train_side), len(test_side), res.seconds, len(res.history), m,
-                         res.model)
+    return HoldoutResult(name, m["accuracy"], len(train_side), len(test_side), res.seconds, len(res.history), m)
 
 
 def load(root: Path, cfg: TrainConfig, labels: list[str] | None = None) -> tuple[Data, PreprocessConfig, float]:
