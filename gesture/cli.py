@@ -69,6 +69,20 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_demo(args) -> int:
+    from .demo import DemoConfig, camera_demo, synth_demo
+
+    out = Path(args.out) if args.out else None
+    if args.camera is not None:
+        gestures = [g.strip() for g in args.gestures.split(",") if g.strip()]
+        return camera_demo(args.camera, out, gestures, args.frames or 300)
+    cfg = DemoConfig(out=out, time_budget=args.time_budget, seed=args.seed)
+    if args.frames:
+        cfg.frames = args.frames
+    synth_demo(cfg)
+    return 0
+
+
 def cmd_capture(args) -> int:
     from .capture import CaptureConfig, capture
 
@@ -122,6 +136,7 @@ def cmd_run(args) -> int:
         checkpoint=Path(args.checkpoint), source=args.source, keys=Path(args.keys) if args.keys else None,
         dry_run=args.dry_run, preview=not args.no_preview, threshold=args.threshold,
         log=Path(args.log) if args.log else None, max_frames=args.max_frames,
+        screenshot=Path(args.screenshot) if args.screenshot else None,
     )
     summary = run(cfg)
     print(format_summary(summary))
@@ -216,9 +231,31 @@ def get_parser() -> Parser:
                         "a gesture's own threshold in the key map wins")
     r.add_argument("--log", metavar="EVENTS.jsonl", help="append every event as a JSON line to this file")
     r.add_argument("--max-frames", type=_positive_int, metavar="N", help="stop after N frames")
+    r.add_argument("--screenshot", metavar="FILE.png",
+                   help="save the overlay as a PNG at the first key event (or the last frame if none fired)")
     r.add_argument("--write-keys", metavar="KEYS.toml",
                    help="write a commented starter key map for the checkpoint's gestures, and exit")
     r.set_defaults(func=cmd_run)
+
+    from .demo import DemoConfig
+
+    dm = DemoConfig()
+    de = sub.add_parser("demo", help="the whole product end to end: synthetic camera by default, or --camera",
+                        description="Without --camera: capture every gesture of the synthetic camera in two sessions, "
+                                    "train, and replay a new clip through the live loop in dry run; writes the data, "
+                                    "model, reports, events and an overlay screenshot into a new folder. With --camera: "
+                                    "a guided tour of capture, train, key map and run on your own camera.")
+    de.add_argument("--camera", nargs="?", const="0", metavar="INDEX",
+                    help="walk through the real thing on this camera (default 0; a video file also works)")
+    de.add_argument("--out", metavar="DIR", help="a new folder for everything (default demo/DATE-TIME)")
+    de.add_argument("--frames", type=_positive_int,
+                    help=f"frames per label (default {dm.frames} for the synthetic camera over two sessions, "
+                         "300 per session with --camera)")
+    de.add_argument("--gestures", default="palm,fist,v", help="with --camera: the gestures to record (default palm,fist,v)")
+    de.add_argument("--time-budget", type=_positive_float, metavar="SECONDS", default=dm.time_budget,
+                    help=f"training time for the synthetic demo (default {dm.time_budget:g})")
+    de.add_argument("--seed", type=int, default=dm.seed, help=f"seed of the synthetic scenes (default {dm.seed})")
+    de.set_defaults(func=cmd_demo)
 
     b = sub.add_parser("bench", help="measure speed targets (medians over repeated runs)",
                        description="Benchmarks with their targets; exits 1 if a target is missed.")

@@ -45,6 +45,7 @@ class RunConfig:
     threshold: float | None = None  # overrides the default activation threshold
     log: Path | None = None
     max_frames: int | None = None
+    screenshot: Path | None = None  # the overlay as a PNG, at the first key event (or the last frame)
     decision: DecisionConfig = field(default_factory=DecisionConfig)
 
 
@@ -211,6 +212,16 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
     frames = iter(reader if reader else src)
     status = sys.stderr.isatty() and window is None
 
+    shot = {"done": cfg.screenshot is None, "last": None}
+
+    def snapshot(frame, probs, fps, ms):
+        # Drawn even headless: the demo and the README show what the preview looks like.
+        img = draw_overlay(frame, ck.labels, probs, decider, ck.preprocess.crop, fps, ms, last_key)
+        cfg.screenshot.parent.mkdir(parents=True, exist_ok=True)
+        if not cv2.imwrite(str(cfg.screenshot), img):
+            raise GestureError(f"cannot write the screenshot {cfg.screenshot}")
+        shot["done"] = True
+
     def emit(events: list[Event], index: int):
         nonlocal last_key
         apply(events, sender)
@@ -251,7 +262,8 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
                 t2 = time.perf_counter()
                 probs = torch.softmax(model(x), 1)[0].numpy()
                 t3 = time.perf_counter()
-                emit(decider.update(probs, t), i)
+                events = decider.update(probs, t)
+                emit(events, i)
                 t4 = time.perf_counter()
                 if prev_arrival is not None:
                     dt = t1 - prev_arrival
@@ -273,10 +285,17 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
                                      f"active {decider.active or '-'}  last key {last_key or '-'}  "
                                      f"{fps:.1f} fps  {ms:.1f} ms" + ("  PAUSED" if decider.paused else ""))
                     sys.stderr.flush()
+                if not shot["done"]:
+                    if any(e.kind in ("tap", "press") for e in events):
+                        snapshot(frame, decider.smoothed, fps, ms)
+                    else:
+                        shot["last"] = (frame, decider.smoothed.copy(), fps, ms)
                 t5 = time.perf_counter()
                 for stage, dt in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
                     stats.times[stage].append(dt * 1000)
                 stats.frames += 1
+        if not shot["done"] and shot["last"] is not None:
+            snapshot(*shot["last"])  # nothing fired: the last frame shows what the model saw
     except KeyboardInterrupt:
         pass
     except SourceLost as e:
