@@ -1,7 +1,10 @@
-"""`gesture bench`: speed (and later accuracy) figures measured in one run, with their targets.
+"""`gesture bench`: every speed and accuracy figure measured in one run, with its target.
 
 Timings are medians over many runs after warm-up: the machine is shared and noisy, so
-no single run means much, and none of this belongs in a timed unit test.
+no single run means much, and none of this belongs in a timed unit test. `--quick` runs
+every section reduced (short training, fewer repeats and frames) in under two minutes;
+its accuracy and latency figures show that the pipeline works, not what it achieves, so
+they carry no target.
 """
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import platform
 import statistics
 import tempfile
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -29,6 +32,17 @@ class Figure:
     target: float | None = None
     better: str = "lower"  # or "higher"
     detail: str = ""  # data, split, composition: what the number was measured on
+    compare: float | None = None  # for the peer's figures: gesture's figure for the same thing
+
+    def __post_init__(self):
+        # numpy scalars would leak into the JSON as types json cannot write.
+        self.value = float(self.value)
+        self.compare = None if self.compare is None else float(self.compare)
+
+    @property
+    def ratio(self) -> float | None:
+        """The peer's figure as a ratio to gesture's."""
+        return self.value / self.compare if self.compare else None
 
     @property
     def met(self) -> bool | None:
@@ -65,16 +79,33 @@ def latency_ms(model: torch.nn.Module, size: int, runs: int = 300, warmup: int =
     return statistics.median(times) * 1000
 
 
+QUICK_BUDGET = 8.0  # seconds of training per model in --quick
+
+
 @dataclass
 class Context:
     runs: int = 300  # timed runs per latency figure
     datasets: Path | None = None  # ../shared/datasets; sections that need it skip without it
     progress: bool = True
     log: object = print
+    quick: bool = False
+    # Shared between sections of one run: gesture's accuracy per split (for the peer's
+    # ratios), and asl-frames decoded with block fold 0's model (for the live-loop replays).
+    accuracy: dict = field(default_factory=dict)
+    fold0: tuple | None = None
+
+    def train_config(self):
+        from .config import TrainConfig
+
+        return TrainConfig(cache=False, time_budget=QUICK_BUDGET if self.quick else TrainConfig.time_budget)
+
+    def target(self, value: float) -> float | None:
+        """Accuracy and latency targets are for the full run; quick training cannot meet them."""
+        return None if self.quick else value
 
 
 def bench_model(ctx: Context) -> list[Figure]:
-    runs = ctx.runs
+    runs = min(ctx.runs, 50) if ctx.quick else ctx.runs
     cfg = ModelConfig()
     net = GestureNet(cfg)
     twin = GestureNet(replace(cfg, block="standard"))
@@ -103,7 +134,7 @@ def bench_capture(ctx: Context) -> list[Figure]:
     from .capture import CaptureConfig, capture
     from .synth import parse_script, scripted_frames
 
-    n, repeats = 300, 3
+    n, repeats = (100, 3) if ctx.quick else (300, 3)
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp) / "clip.mp4"
         vw = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (640, 480))
@@ -125,41 +156,52 @@ def bench_capture(ctx: Context) -> list[Figure]:
 def bench_train(ctx: Context) -> list[Figure]:
     """The accuracy targets on real data, each split as its README prescribes, trained as `gesture train` does."""
     from . import protocols
-    from .config import TrainConfig
 
     root = ctx.datasets
     if root is None or not (root / "asl-frames").is_dir() or not (root / "sign-digits").is_dir():
         ctx.log(f"[train] skipped: the real datasets are not at {root} (asl-frames and sign-digits are needed)")
         return []
-    cfg = TrainConfig(cache=False)
+    cfg = ctx.train_config()
     mach = f"{cores()} cores, no GPU"
     data, pcfg, decode_s = protocols.load(root / "asl-frames", cfg)
     ctx.log(f"[train] asl-frames: {len(data.samples)} frames decoded in {decode_s:.1f} s; "
             f"training at {cfg.size}px, width {cfg.width}, within {cfg.time_budget:g} s per split")
     folds = []
-    for k in range(5):
-        r = protocols.holdout(f"block fold {k}", data, protocols.asl_block(k), cfg, pcfg, ctx.progress)
+    for k in range(1 if ctx.quick else 5):
+        r = protocols.holdout(f"block fold {k}", data, protocols.asl_block(k), cfg, pcfg, ctx.progress, keep_model=k == 0)
         ctx.log(f"  block fold {k}: {r.accuracy:.3f} on {r.test_frames} held-out frames, {r.train_seconds:.0f} s, {r.epochs} epochs")
+        if k == 0:  # the live-loop replays use this model on this fold's held-out frames
+            ctx.fold0 = (data, pcfg, r.model)
+            r.model = None
         folds.append(r)
     late = protocols.holdout("late", data, protocols.asl_late, cfg, pcfg, ctx.progress)
     ctx.log(f"  late: {late.accuracy:.3f} on {late.test_frames} frames, {late.train_seconds:.0f} s")
     ddata, dpcfg, _ = protocols.load(root / "sign-digits", cfg)
     digits = protocols.holdout("person", ddata, protocols.digits_person, cfg, dpcfg, ctx.progress)
     ctx.log(f"  digits: {digits.accuracy:.3f} on {digits.test_frames} frames, {digits.train_seconds:.0f} s")
+    block = statistics.mean(r.accuracy for r in folds)
+    ctx.accuracy.update({"block": block, "late": late.accuracy, "digits": digits.accuracy})
     per_fold = ", ".join(f"{r.accuracy:.3f}" for r in folds)
+    quick = f"quick: {cfg.time_budget:g} s of training per split, fold 0 only; " if ctx.quick else ""
     return [
-        Figure("train", "asl-frames 7 classes, 5-fold block split, mean accuracy",
-               statistics.mean(r.accuracy for r in folds), "", target=0.97, better="higher",
-               detail=f"folds {per_fold}; block = index // 300, fold k tests block % 5 == k; {mach}"),
+        Figure("train", SPLITS["block"], block, "", target=ctx.target(0.97), better="higher",
+               detail=f"{quick}folds {per_fold}; block = index // 300, fold k tests block % 5 == k; {mach}"),
         Figure("train", "asl-frames block split, slowest fold's training", max(r.train_seconds for r in folds), "s",
                target=60, detail=f"wall time of the training loop per fold ({', '.join(f'{r.train_seconds:.0f}' for r in folds)} s); "
                                  f"decoding all frames once took {decode_s:.1f} s"),
-        Figure("train", "asl-frames late split accuracy (lighting never seen)", late.accuracy, "", target=0.85,
-               better="higher", detail=f"train index <= 2000 ({late.train_frames} frames), test > 2000 ({late.test_frames})"),
-        Figure("train", "sign-digits person-disjoint accuracy", digits.accuracy, "", target=0.97, better="higher",
-               detail=f"train file numbers < 4800 ({digits.train_frames} frames), test >= 4800 ({digits.test_frames}), "
+        Figure("train", SPLITS["late"], late.accuracy, "", target=ctx.target(0.85), better="higher",
+               detail=f"{quick}train index <= 2000 ({late.train_frames} frames), test > 2000 ({late.test_frames})"),
+        Figure("train", SPLITS["digits"], digits.accuracy, "", target=ctx.target(0.97), better="higher",
+               detail=f"{quick}train file numbers < 4800 ({digits.train_frames} frames), test >= 4800 ({digits.test_frames}), "
                       f"{digits.train_seconds:.0f} s training"),
     ]
+
+
+SPLITS = {
+    "block": "asl-frames 7 classes, 5-fold block split, mean accuracy",
+    "late": "asl-frames late split accuracy (lighting never seen)",
+    "digits": "sign-digits person-disjoint accuracy",
+}
 
 
 def _replay(ctx: Context, ckpt: Path, clip: Path, keys: Path | None, tmp: Path, name: str) -> tuple[dict, list[dict]]:
@@ -182,19 +224,19 @@ def _tap_map(gestures: list[str]) -> str:
 def bench_run(ctx: Context) -> list[Figure]:
     """The live loop on replays: speed on a 640x480 clip; latency, false presses and open-set presses on real frames."""
     from . import checkpoint, protocols, replay
-    from .config import TrainConfig
     from .dataset import scan
     from .synth import parse_script, scripted_frames
 
     figures = []
-    tcfg = TrainConfig(cache=False)
+    tcfg = ctx.train_config()
+    n_speed = 100 if ctx.quick else 300
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         # Speed does not depend on the weights: an untrained default network, as a checkpoint.
         mcfg = ModelConfig()
         speed_ck = checkpoint.save(tmp / "speed.pt", GestureNet(mcfg).eval(), [f"class{i}" for i in range(mcfg.num_classes)],
                                    "class0", tcfg.preprocess(), {})
-        frames = [f for f, _ in scripted_frames(parse_script("seed=9, size=640x480"))][:300]
+        frames = [f for f, _ in scripted_frames(parse_script("seed=9, size=640x480"))][:n_speed]
         clip = replay.write_video(frames, tmp / "speed.mp4")
         runs = [_replay(ctx, speed_ck, clip, None, tmp, f"speed{i}")[0] for i in range(3)]
         mid = sorted(runs, key=lambda r: r["ms_per_frame"]["p50"])[1]
@@ -216,10 +258,13 @@ def bench_run(ctx: Context) -> list[Figure]:
 
         # Latency and false presses: a model trained on block fold 0's training side replays
         # fold 0's held-out frames, every gesture between stretches of "nothing".
-        data, pcfg, _ = protocols.load(root, tcfg)
         test = protocols.asl_block(0)
-        res = protocols.train_on(data, [i for i, s in enumerate(data.samples) if not test(s)], tcfg, pcfg, ctx.progress)
-        ck = checkpoint.save(tmp / "fold0.pt", res.model, data.labels, data.none_label, pcfg, {})
+        if ctx.fold0 is None:  # the train section did not run: train fold 0's model here
+            data, pcfg, _ = protocols.load(root, tcfg)
+            res = protocols.train_on(data, [i for i, s in enumerate(data.samples) if not test(s)], tcfg, pcfg, ctx.progress)
+            ctx.fold0 = (data, pcfg, res.model)
+        data, pcfg, model = ctx.fold0
+        ck = checkpoint.save(tmp / "fold0.pt", model, data.labels, data.none_label, pcfg, {})
         held = {g: [s for s in data.samples if test(s) and s.label == g] for g in data.labels}
         nothing = held["nothing"]
         parts = []
@@ -235,9 +280,9 @@ def bench_run(ctx: Context) -> list[Figure]:
                 f"between 7 stretches of 20 held-out 'nothing' frames; model trained on the other folds")
         figures += [
             Figure("run", "latency: slowest gesture, frames from its first frame to its key", s["max_delay"] if s["max_delay"] is not None else 999,
-                   "frames", target=3, detail=f"per gesture {s['delays']}, missed {s['missed'] or 'none'}, "
+                   "frames", target=ctx.target(3), detail=f"per gesture {s['delays']}, missed {s['missed'] or 'none'}, "
                                               f"wrong-gesture presses {s['wrong_presses']}, repeat presses {s['repeat_presses']}; {comp}"),
-            Figure("run", "false presses during 'nothing' stretches", s["false_presses"], "presses", target=0,
+            Figure("run", "false presses during 'nothing' stretches", s["false_presses"], "presses", target=ctx.target(0),
                    detail=f"{s['none_frames']} 'nothing' frames in the replay above"),
         ]
 
@@ -261,9 +306,102 @@ def bench_run(ctx: Context) -> list[Figure]:
                 pressed[e["gesture"]] = pressed.get(e["gesture"], 0) + 1
         figures.append(Figure(
             "run", "open set: key presses per 1000 frames of gestures never trained on", s2["unknown_per_1000"], "per 1000",
-            target=1.0, detail=f"{s2['unknown_presses']} presses in {s2['unknown_frames']} frames ({pressed or 'none'}); "
+            target=ctx.target(1.0), detail=f"{s2['unknown_presses']} presses in {s2['unknown_frames']} frames ({pressed or 'none'}); "
                                f"model trained on all frames of {', '.join(known)}; replay: all 200 W and 200 Y frames in "
                                f"time order, each shown {hold} times, between stretches of 'nothing'"))
+    return figures
+
+
+def gesture_ms(frames: list, pcfg) -> float:
+    """gesture's time per frame as the live loop spends it: preprocess + fused model, one thread."""
+    from .live import INFER_THREADS
+    from .preprocess import preprocess
+
+    net = fuse(GestureNet(ModelConfig(size=pcfg.size))).eval().to(memory_format=torch.channels_last)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(INFER_THREADS)
+    times = []
+    try:
+        with torch.inference_mode():
+            for f in frames[:20]:  # warm-up
+                net(preprocess(f, pcfg))
+            for f in frames:
+                t = time.perf_counter()
+                net(preprocess(f, pcfg))
+                times.append(time.perf_counter() - t)
+    finally:
+        torch.set_num_threads(threads)
+    return statistics.median(times) * 1000
+
+
+def bench_peer(ctx: Context) -> list[Figure]:
+    """The landmark peer (MediaPipe lite + MLP) on the same frames and splits, beside gesture."""
+    from . import peer, protocols
+    from .dataset import scan
+    from .images import read_image
+    from tqdm import tqdm
+
+    python = peer.peer_python()
+    root = ctx.datasets
+    if python is None:
+        ctx.log(f"[peer] skipped: no {peer.PEER_VENV.name} (make it with scripts/peer-setup)")
+        return []
+    if root is None or not (root / "asl-frames").is_dir() or not (root / "sign-digits").is_dir():
+        ctx.log(f"[peer] skipped: the real datasets are not at {root}")
+        return []
+    step = 3 if ctx.quick else 1  # quick: every third frame of each dataset
+    splits = {"block": ("asl-frames", [protocols.asl_block(k) for k in range(1 if ctx.quick else 5)]),
+              "late": ("asl-frames", [protocols.asl_late]),
+              "digits": ("sign-digits", [protocols.digits_person])}
+    figures, peer_ms, ours_ms, found = [], [], [], {}
+    landmarks = {}
+    pcfg = ctx.train_config().preprocess()
+    for name in ("asl-frames", "sign-digits"):
+        ds = scan(root / name)
+        samples = ds.samples[::step]
+        with tqdm(total=len(samples), desc=f"MediaPipe on {name}", unit="frame", disable=not ctx.progress) as bar:
+            lm = peer.extract(samples, python, complexity=0, progress=bar)
+        landmarks[name] = (samples, lm, sorted({s.label for s in samples}), ds.none_label)
+        peer_ms += list(lm.ms)
+        ours_ms.append(gesture_ms([read_image(s.path) for s in samples[:200]], pcfg))
+        found[name] = float(lm.found.mean())
+        ctx.log(f"[peer] {name}: {lm.version} found a hand in {found[name]:.1%} of {len(samples)} frames, "
+                f"{statistics.median(lm.ms):.1f} ms median")
+    mlp_ms = []
+    results = {}
+    for key, (name, tests) in splits.items():
+        samples, lm, labels, none_label = landmarks[name]
+        rs = [peer.holdout(samples, lm, labels, none_label, t) for t in tests]
+        mlp_ms += [r.mlp_ms for r in rs]
+        results[key] = (statistics.mean(r.accuracy for r in rs), statistics.mean(r.no_hand for r in rs),
+                        sum(r.test_frames for r in rs), [r.accuracy for r in rs])
+    p_ms = statistics.median(peer_ms) + statistics.median(mlp_ms)
+    g_ms = statistics.median(ours_ms)
+    mach = f"{cores()} cores, torch {torch.__version__}, {landmarks['asl-frames'][1].version}"
+    quick = "quick: every third frame, one block fold; " if ctx.quick else ""
+    figures += [
+        Figure("peer", "peer (MediaPipe lite + MLP), ms per frame", p_ms, "ms", compare=g_ms,
+               detail=f"{quick}median over every frame of asl-frames (200x200) and sign-digits (100x100) as still "
+                      f"images; MediaPipe's own threads; MLP {statistics.median(mlp_ms):.3f} ms; gesture: preprocess + "
+                      f"fused model on the same frames, 1 thread as in the live loop; {mach}"),
+        Figure("peer", "gesture speed-up over the peer (peer ms / gesture ms)", p_ms / g_ms, "x", target=3.0,
+               better="higher", detail=f"{p_ms:.2f} ms against {g_ms:.2f} ms per frame"),
+    ]
+    for key, (acc, no_hand, n, per) in results.items():
+        ours = ctx.accuracy.get(key)
+        folds = f"; per fold {', '.join(f'{a:.3f}' for a in per)}" if len(per) > 1 else ""
+        figures.append(Figure("peer", "peer: " + SPLITS[key], acc, "", compare=ours,
+                              detail=f"{quick}{n} test frames; MediaPipe found no hand in {no_hand:.1%} of them "
+                                     f"(predicted as the no-gesture class){folds}"))
+        if ours is not None:
+            figures.append(Figure("peer", f"gesture / peer accuracy, {key} split", ours / acc if acc else float("inf"),
+                                  "x", target=ctx.target(1.0), better="higher",
+                                  detail=f"gesture {ours:.3f}, peer {acc:.3f}"))
+        else:
+            ctx.log(f"[peer] no gesture figure for the {key} split to compare with: run the train section too")
+    for name, f in found.items():
+        figures.append(Figure("peer", f"peer: frames of {name} with no hand found", 1 - f, "",
+                              detail=f"{quick}all {len(landmarks[name][0])} frames; MediaPipe lite, min detection confidence 0.5"))
     return figures
 
 
@@ -272,6 +410,7 @@ SECTIONS = {
     "capture": bench_capture,
     "train": bench_train,
     "run": bench_run,
+    "peer": bench_peer,
 }
 
 
@@ -282,12 +421,13 @@ def run(sections: list[str], ctx: Context) -> dict:
     for name in sections:
         torch.set_num_threads(cores())
         figures += SECTIONS[name](ctx)
-    return {"machine": info, "figures": figures}
+    return {"machine": info, "quick": ctx.quick, "figures": figures}
 
 
 def format_results(res: dict) -> str:
     m = res["machine"]
-    lines = [f"machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['torch_threads']} threads)", ""]
+    lines = [f"machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['torch_threads']} threads)"
+             + ("; --quick: reduced, accuracy and latency figures carry no target" if res.get("quick") else ""), ""]
     section = None
     for f in res["figures"]:
         if f.section != section:
@@ -295,13 +435,15 @@ def format_results(res: dict) -> str:
             lines.append(f"[{section}]")
         target = "" if f.target is None else f"target {'<=' if f.better == 'lower' else '>='} {f.target:g} {f.unit}: " + (
             "met" if f.met else "MISSED")
-        lines.append(f"  {f.name:<52} {f.value:>9.3f} {f.unit:<4} {target}")
+        vs = "" if f.compare is None else f"(gesture {f.compare:.3f}, peer/gesture {f.ratio:.2f}x) "
+        lines.append(f"  {f.name:<52} {f.value:>9.3f} {f.unit:<4} {vs}{target}")
         if f.detail:
             lines.append(f"      {f.detail}")
     return "\n".join(lines)
 
 
 def to_json(res: dict) -> str:
-    return json.dumps(
-        {"machine": res["machine"], "figures": [{**asdict(f), "met": f.met} for f in res["figures"]]}, indent=2
-    )
+    m = res["machine"]
+    where = f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}"
+    return json.dumps({"machine": m, "quick": res.get("quick", False), "figures": [
+        {**asdict(f), "ratio": f.ratio, "met": f.met, "machine": where} for f in res["figures"]]}, indent=2)

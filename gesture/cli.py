@@ -56,7 +56,8 @@ def cmd_bench(args) -> int:
         raise GestureError(f"unknown bench section {', '.join(unknown)}; choose from {', '.join(bench.SECTIONS)}")
     from .protocols import default_datasets
 
-    ctx = bench.Context(runs=args.runs, datasets=Path(args.datasets) if args.datasets else default_datasets())
+    ctx = bench.Context(runs=args.runs, datasets=Path(args.datasets) if args.datasets else default_datasets(),
+                        quick=args.quick)
     res = bench.run(sections, ctx)
     print(bench.format_results(res))
     if args.json:
@@ -257,10 +258,12 @@ def get_parser() -> Parser:
     de.add_argument("--seed", type=int, default=dm.seed, help=f"seed of the synthetic scenes (default {dm.seed})")
     de.set_defaults(func=cmd_demo)
 
-    b = sub.add_parser("bench", help="measure speed targets (medians over repeated runs)",
+    b = sub.add_parser("bench", help="every speed and accuracy figure in one run, beside the landmark peer",
                        description="Benchmarks with their targets; exits 1 if a target is missed.")
     b.add_argument("--only", metavar="SECTIONS", help="comma-separated sections to run (default: all)")
     b.add_argument("--runs", type=_positive_int, default=300, help="timed runs per latency figure (default 300)")
+    b.add_argument("--quick", action="store_true",
+                   help="every section reduced, in under two minutes (accuracy and latency figures then carry no target)")
     b.add_argument("--json", metavar="FILE", help="also write the figures and the machine to this JSON file")
     b.add_argument("--datasets", metavar="DIR", help="the real datasets (default: ../shared/datasets beside the project)")
     b.set_defaults(func=cmd_bench)

@@ -44,6 +44,7 @@ class HoldoutResult:
     train_seconds: float  # fit() wall time: the training loop, not the one-off decoding
     epochs: int
     metrics: dict
+    model: object = None  # the trained network, when the caller asked to keep it
 
 
 def train_on(data: Data, train_side: list[int], cfg: TrainConfig, pcfg: PreprocessConfig, progress: bool = False):
@@ -54,14 +55,15 @@ def train_on(data: Data, train_side: list[int], cfg: TrainConfig, pcfg: Preproce
 
 
 def holdout(name: str, data: Data, is_test: Callable[[Sample], bool], cfg: TrainConfig, pcfg: PreprocessConfig,
-            progress: bool = False) -> HoldoutResult:
+            progress: bool = False, keep_model: bool = False) -> HoldoutResult:
     """Train on the frames `is_test` rejects, as `gesture train` would; score the others as `gesture eval` would."""
     train_side = [i for i, s in enumerate(data.samples) if not is_test(s)]
     test_side = [s for s in data.samples if is_test(s)]
     res = train_on(data, train_side, cfg, pcfg, progress)
     ck = checkpoint.Checkpoint(res.model, data.labels, data.none_label, pcfg, {})
     m = evaluate_samples(ck, test_side, {k: k for k in data.labels}, progress=False)
-    return HoldoutResult(name, m["accuracy"], len(train_side), len(test_side), res.seconds, len(res.history), m)
+    return HoldoutResult(name, m["accuracy"], len(train_side), len(test_side), res.seconds, len(res.history), m,
+                         res.model if keep_model else None)
 
 
 def load(root: Path, cfg: TrainConfig, labels: list[str] | None = None) -> tuple[Data, PreprocessConfig, float]:

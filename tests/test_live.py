@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, gesture
-from gesture import live
+from gesture import live, overlay
 from gesture.errors import SourceLost
 from gesture.keys import DryRunSender
 from gesture.live import LatestFrame, RunConfig, run
@@ -50,10 +50,15 @@ def model(tmp_path_factory):
 
 def test_dry_run_replay_logs_the_expected_events(model, tmp_path):
     ck, clip, keys = model
-    log = tmp_path / "events.jsonl"
-    r = gesture("run", "--checkpoint", ck, "--source", clip, "--keys", keys, "--dry-run", "--no-preview", "--log", log)
+    log, shot = tmp_path / "events.jsonl", tmp_path / "shot.png"
+    r = gesture("run", "--checkpoint", ck, "--source", clip, "--keys", keys, "--dry-run", "--no-preview", "--log", log,
+                "--screenshot", shot)
     assert r.returncode == 0, r.stderr
     rows = [json.loads(line) for line in log.read_text().splitlines()]
+    # Headless, the overlay is still drawn once: at the first key event, so the box is green (active).
+    img = cv2.imread(str(shot))
+    assert img.shape == (120, 160, 3)
+    assert (np.abs(img.astype(int) - overlay.GREEN).sum(2) < 30).sum() > 100
     assert [(e["event"], e["gesture"], e["key"]) for e in rows] == [
         ("tap", "palm", "right"), ("press", "fist", "a"), ("release", "fist", "a")]
     palm_start, fist_start = 20, 70

@@ -1,0 +1,51 @@
+import json
+
+import pytest
+
+from conftest import DATASETS, gesture
+from gesture import peer
+
+MODEL = {"default net, unfused", "default net, fused", "standard-conv twin, fused"}
+CAPTURE = {"capture write rate, 640x480 video"}
+TRAIN = {"asl-frames 7 classes, 5-fold block split, mean accuracy", "asl-frames block split, slowest fold's training",
+         "asl-frames late split accuracy (lighting never seen)", "sign-digits person-disjoint accuracy"}
+RUN_SPEED = {"640x480 replay, processing per frame (p50)", "a 30 fps camera's cost, share of one core"}
+RUN_REAL = {"latency: slowest gesture, frames from its first frame to its key", "false presses during 'nothing' stretches",
+            "open set: key presses per 1000 frames of gestures never trained on"}
+PEER = {"peer (MediaPipe lite + MLP), ms per frame", "gesture speed-up over the peer (peer ms / gesture ms)",
+        "peer: asl-frames 7 classes, 5-fold block split, mean accuracy", "gesture / peer accuracy, block split",
+        "peer: asl-frames late split accuracy (lighting never seen)", "gesture / peer accuracy, late split",
+        "peer: sign-digits person-disjoint accuracy", "gesture / peer accuracy, digits split",
+        "peer: frames of asl-frames with no hand found", "peer: frames of sign-digits with no hand found"}
+
+
+def test_quick_bench_writes_every_figure_as_json(tmp_path):
+    out = tmp_path / "bench.json"
+    r = gesture("bench", "--quick", "--json", out, timeout=600)
+    assert r.returncode in (0, 1), r.stderr  # 1 only means a speed target was missed on a busy machine
+    data = json.loads(out.read_text())
+    assert data["quick"] is True and data["machine"]["cores"] >= 1 and data["machine"]["torch"]
+    figures = {f["name"]: f for f in data["figures"]}
+    expected = MODEL | CAPTURE | RUN_SPEED
+    if DATASETS.is_dir():
+        expected |= TRAIN | RUN_REAL
+        if peer.peer_python():
+            expected |= PEER
+        else:
+            assert "[peer] skipped: no .venv-peer" in r.stdout
+    else:
+        assert "skipped" in r.stdout
+    assert expected <= set(figures), expected - set(figures)
+    for f in figures.values():
+        assert isinstance(f["value"], float) and f["unit"] is not None
+        assert f["machine"] and f["section"] in ("model", "capture", "train", "run", "peer")
+        assert f["met"] in (True, False, None)
+    for name in TRAIN - {"asl-frames block split, slowest fold's training"}:
+        if name in figures:  # quick training shows the pipeline works, not what it achieves
+            assert 0 <= figures[name]["value"] <= 1 and figures[name]["target"] is None
+            assert figures[name]["detail"].startswith("quick")
+    if PEER <= set(figures):
+        ms = figures["peer (MediaPipe lite + MLP), ms per frame"]
+        assert ms["compare"] > 0 and ms["ratio"] == pytest.approx(ms["value"] / ms["compare"])
+        assert "mediapipe 0.10.21" in ms["detail"]
+    assert "machine:" in r.stdout and "--quick" in r.stdout

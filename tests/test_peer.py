@@ -1,0 +1,56 @@
+"""The landmark peer of the benchmark. The worker runs only where scripts/peer-setup made .venv-peer."""
+import numpy as np
+import pytest
+
+from gesture import peer
+from gesture.dataset import Sample
+from gesture.images import read_image
+
+
+@pytest.fixture(scope="module")
+def worker():
+    python = peer.peer_python()
+    if python is None:
+        pytest.skip(f"no {peer.PEER_VENV} (scripts/peer-setup makes it): the MediaPipe peer is not installed")
+    with peer.LandmarkWorker(python) as w:
+        yield w
+
+
+def test_worker_finds_a_real_hand_and_reports_none_on_an_empty_wall(worker, datasets):
+    assert worker.version == "mediapipe 0.10.21"
+    img = read_image(datasets / "asl-frames" / "B" / "B1548.jpg")  # mid-video, in good light
+    found, ms, pts = worker.landmarks(img)
+    assert found and ms > 0 and pts.shape == (63,)
+    xy = pts.reshape(21, 3)[:, :2]
+    assert ((xy > -0.2) & (xy < 1.2)).all()  # normalised image coordinates
+    # A flat palm (B): the fingertips (8, 12, 16, 20) are above the wrist (0) in the image.
+    assert (xy[[8, 12, 16, 20], 1] < xy[0, 1]).all()
+    found, _, pts = worker.landmarks(np.full((200, 200, 3), 128, np.uint8))
+    assert not found and not pts.any()
+
+
+def test_features_ignore_where_the_hand_is_and_how_big():
+    rng = np.random.default_rng(0)
+    pts = rng.uniform(0.2, 0.6, (1, 63)).astype(np.float32)
+    moved = pts.reshape(1, 21, 3).copy()
+    moved[..., :2] = moved[..., :2] * 0.5 + 0.3
+    a, b = peer.features(pts), peer.features(moved.reshape(1, 63))
+    assert a.shape == (1, 42) and np.abs(a).max() == pytest.approx(1.0)
+    assert np.allclose(a, b, atol=1e-5) and a[0, :2].tolist() == [0, 0]  # the wrist is the origin
+
+
+def test_mlp_learns_and_no_hand_counts_as_the_no_gesture_class():
+    rng = np.random.default_rng(1)
+    labels, n = ["a", "b", "none"], 60
+    samples, points, found = [], [], []
+    for k, label in enumerate(labels):
+        for i in range(n):
+            samples.append(Sample(None, label, "s", i))
+            p = rng.normal(0, 0.01, 63).astype(np.float32)
+            p[3 + 3 * (k % 2)] += 0.5  # the two gestures differ in one landmark's x
+            points.append(p)
+            found.append(label != "none")
+    lm = peer.Landmarks(np.array(found), np.stack(points), np.zeros(len(points)), "test")
+    r = peer.holdout(samples, lm, labels, "none", lambda s: s.index >= 45)
+    assert r.test_frames == 45 and r.no_hand == pytest.approx(1 / 3)
+    assert r.accuracy == 1.0  # a and b learned; every no-hand frame counted as none
