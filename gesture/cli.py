@@ -76,7 +76,7 @@ def cmd_demo(args) -> int:
     out = Path(args.out) if args.out else None
     if args.camera is not None:
         gestures = [g.strip() for g in args.gestures.split(",") if g.strip()]
-        return camera_demo(args.camera, out, gestures, args.frames or 300)
+        return camera_demo(args.camera, out, gestures, args.frames or 300, args.time_budget)
     cfg = DemoConfig(out=out, time_budget=args.time_budget, seed=args.seed)
     if args.frames:
         cfg.frames = args.frames
@@ -254,7 +254,7 @@ def get_parser() -> Parser:
                          "300 per session with --camera)")
     de.add_argument("--gestures", default="palm,fist,v", help="with --camera: the gestures to record (default palm,fist,v)")
     de.add_argument("--time-budget", type=_positive_float, metavar="SECONDS", default=dm.time_budget,
-                    help=f"training time for the synthetic demo (default {dm.time_budget:g})")
+                    help=f"seconds of training (default {dm.time_budget:g})")
     de.add_argument("--seed", type=int, default=dm.seed, help=f"seed of the synthetic scenes (default {dm.seed})")
     de.set_defaults(func=cmd_demo)
 

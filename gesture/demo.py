@@ -69,7 +69,7 @@ def synth_demo(cfg: DemoConfig, log=print, progress: bool = True) -> dict:
 
     log(f"1/4 capture: {cfg.frames} frames of each of {', '.join(GESTURES)} and {NONE}, in two sessions, "
         "from the synthetic camera")
-    per_session = max(SCENE, cfg.frames // 2)
+    per_session = max(SCENE, cfg.frames // 2 // SCENE * SCENE)
     for session in (1, 2):
         # One seed per session for every label: within a session the rooms and light repeat
         # across gestures, as they do for a person at one desk; the sessions differ.
@@ -81,7 +81,7 @@ def synth_demo(cfg: DemoConfig, log=print, progress: bool = True) -> dict:
                     log=lambda *a: None, progress=progress)
     log(f"    {len((data / 'manifest.jsonl').read_text().splitlines())} frames in {data}/\n")
 
-    log(f"2/4 train, within {cfg.time_budget:g} s (validation holds out session synth-2)")
+    log(f"2/4 train, within {cfg.time_budget:g} s (validation holds out one whole session)")
     metrics = train(TrainConfig(data=data, out=ckpt, time_budget=cfg.time_budget, seed=cfg.seed),
                     log=lambda *a: None, progress=progress)
     # The per-class table is in model/metrics.json; here only what a newcomer needs.
@@ -149,7 +149,8 @@ def ask(prompt: str, default: str = "") -> str:
     return answer or default
 
 
-def camera_demo(source: str, out: Path | None, gestures: list[str], frames: int, log=print) -> int:
+def camera_demo(source: str, out: Path | None, gestures: list[str], frames: int, time_budget: float,
+                log=print) -> int:
     """Walk a person through capture, train, key map and run on their own camera."""
     out = _fresh(out)
     data, ckpt, keys = out / "data", out / "model" / "gesture.pt", out / "keys.toml"
@@ -174,8 +175,8 @@ def camera_demo(source: str, out: Path | None, gestures: list[str], frames: int,
             break
         session += 1
     log(format_report(check(data, progress=False)))
-    log("\nTraining (about a minute)...")
-    train(TrainConfig(data=data, out=ckpt))
+    log(f"\nTraining (up to {time_budget:g} s)...")
+    train(TrainConfig(data=data, out=ckpt, time_budget=time_budget), log=log)
     write_keys(keys, ckpt)
     log(f"\nWrote a starter key map, {keys}. Edit it to choose your keys.")
     real = ask("Send real key presses now? Without that the run only shows and logs what it would press. [y/N] ", "n")

@@ -36,3 +36,19 @@ def test_demo_never_writes_into_a_folder_that_has_something_in_it(tmp_path):
     r = gesture("demo", "--out", tmp_path)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "not empty" in r.stderr
     assert (tmp_path / "mine.txt").read_text() == "keep me" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_camera_tour_walks_through_capture_train_keys_and_run(tmp_path):
+    """The guided tour, answered on stdin, with a synthetic clip standing in for the webcam."""
+    out = tmp_path / "tour"
+    cam = "synth:palm x30, none x30, seed=4, size=160x120"
+    # Enter (palm), Enter (none), n (no second session), n (dry run, no real keys).
+    r = gesture("demo", "--camera", cam, "--out", out, "--gestures", "palm", "--frames", 30, "--time-budget", 3,
+                input="\n\nn\nn\n", timeout=300)
+    assert r.returncode == 0, r.stderr
+    manifest = [json.loads(line) for line in (out / "data" / "manifest.jsonl").read_text().splitlines()]
+    assert sorted({m["label"] for m in manifest}) == ["none", "palm"] and len(manifest) == 60
+    assert "no-gesture" in r.stdout and "keep your hand inside" in r.stdout  # the advice a person needs
+    assert (out / "model" / "gesture.pt").is_file() and (out / "model" / "confusion.png").is_file()
+    assert 'palm = "' in (out / "keys.toml").read_text()
+    assert "60 frames at" in r.stdout and "events:" in r.stdout  # the live loop ran on the clip and summarised
