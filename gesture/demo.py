@@ -124,7 +124,8 @@ def _verdict(score: dict) -> str:
     fired = len(GESTURES) - len(score["missed"])
     parts = [f"replay: {fired} of {len(GESTURES)} gestures fired"]
     if score["delays"]:
-        parts.append(f"each within {score['max_delay']} frames of its first frame (median {score['median_delay']:g})")
+        n = score["max_delay"]
+        parts.append(f"each within {n} frame{'s' if n != 1 else ''} of its first frame (median {score['median_delay']:g})")
     if score["missed"]:
         parts.append(f"missed: {', '.join(score['missed'])}")
     parts.append(f"{score['false_presses']} presses while no gesture was shown, "
