@@ -38,8 +38,9 @@ MLP_EPOCHS = 400
 
 
 def peer_python(venv: Path = PEER_VENV) -> Path | None:
+    """.venv-peer's Python, if scripts/peer-setup finished there (it writes its stamp last)."""
     py = venv / "bin" / "python"
-    return py if py.exists() else None
+    return py if py.exists() and (venv / ".gesture-peer-setup").exists() else None
 
 
 class LandmarkWorker:
@@ -49,22 +50,36 @@ class LandmarkWorker:
         self._err = tempfile.TemporaryFile()
         args = [str(python), str(WORKER), "--complexity", str(complexity)] + (["--video"] if video else [])
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err)
-        n = self._read(4)
-        self.version = self._read(struct.unpack("<I", n)[0]).decode()
+        try:
+            n = self._read(4)
+            self.version = self._read(struct.unpack("<I", n)[0]).decode()
+        except BaseException:
+            self.close()
+            raise
+
+    def _stopped(self) -> GestureError:
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # alive but not answering: it is no use either way
+            self.proc.kill()
+        self._err.seek(0)
+        tail = self._err.read().decode(errors="replace").strip().splitlines()[-1:]
+        return GestureError(f"the MediaPipe worker stopped ({tail[0] if tail else 'no message'}); "
+                            "re-create .venv-peer with scripts/peer-setup")
 
     def _read(self, n: int) -> bytes:
         buf = self.proc.stdout.read(n)
         if len(buf) < n:
-            self._err.seek(0)
-            tail = self._err.read().decode(errors="replace").strip().splitlines()[-1:]
-            raise GestureError(f"the MediaPipe worker stopped ({tail[0] if tail else 'no message'}); "
-                               "re-create it with scripts/peer-setup")
+            raise self._stopped()
         return buf
 
     def landmarks(self, bgr: np.ndarray) -> tuple[bool, float, np.ndarray]:
         h, w = bgr.shape[:2]
-        self.proc.stdin.write(struct.pack("<II", h, w) + np.ascontiguousarray(bgr, np.uint8).tobytes())
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(struct.pack("<II", h, w) + np.ascontiguousarray(bgr, np.uint8).tobytes())
+            self.proc.stdin.flush()
+        except OSError:  # a broken pipe: the worker is gone; say why, from its own stderr
+            raise self._stopped() from None
         found, ms = struct.unpack("<Bf", self._read(5))
         return bool(found), ms, np.frombuffer(self._read(63 * 4), np.float32).copy()
 
@@ -72,12 +87,14 @@ class LandmarkWorker:
         try:
             self.proc.stdin.write(struct.pack("<II", 0, 0))
             self.proc.stdin.close()
-        except (BrokenPipeError, ValueError):
+        except (OSError, ValueError):
             pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
         self._err.close()
 
     def __enter__(self):

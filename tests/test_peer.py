@@ -1,9 +1,13 @@
 """The landmark peer of the benchmark. The worker runs only where scripts/peer-setup made .venv-peer."""
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from gesture import peer
 from gesture.dataset import Sample
+from gesture.errors import GestureError
 from gesture.images import read_image
 
 
@@ -54,3 +58,17 @@ def test_mlp_learns_and_no_hand_counts_as_the_no_gesture_class():
     r = peer.holdout(samples, lm, labels, "none", lambda s: s.index >= 45)
     assert r.test_frames == 45 and r.no_hand == pytest.approx(1 / 3)
     assert r.accuracy == 1.0  # a and b learned; every no-hand frame counted as none
+
+
+def test_a_worker_that_cannot_start_is_one_clear_error():
+    # This venv has no mediapipe: the worker dies on import, and its own last line is shown.
+    with pytest.raises(GestureError, match="MediaPipe worker stopped.*mediapipe.*scripts/peer-setup"):
+        peer.LandmarkWorker(Path(sys.executable))
+
+
+def test_a_half_made_peer_venv_is_not_installed(tmp_path):
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python").write_text("")
+    assert peer.peer_python(tmp_path) is None  # pip never finished: no stamp
+    (tmp_path / ".gesture-peer-setup").write_text("mediapipe==0.10.21\n")
+    assert peer.peer_python(tmp_path) == tmp_path / "bin" / "python"
