@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from .config import ModelConfig, cores
+from .errors import GestureError
 from .model import GestureNet, fuse
 
 
@@ -158,10 +159,9 @@ def bench_train(ctx: Context) -> list[Figure]:
     """The accuracy targets on real data, each split as its README prescribes, trained as `gesture train` does."""
     from . import protocols
 
-    root = ctx.datasets
-    if root is None or not (root / "asl-frames").is_dir() or not (root / "sign-digits").is_dir():
-        ctx.log(f"[train] skipped: the real datasets are not at {root} (asl-frames and sign-digits are needed)")
+    if not _have_datasets(ctx, "train"):
         return []
+    root = ctx.datasets
     cfg = ctx.train_config()
     mach = f"{cores()} cores, no GPU"
     data, pcfg, decode_s = protocols.load(root / "asl-frames", cfg)
@@ -198,6 +198,14 @@ def bench_train(ctx: Context) -> list[Figure]:
     ]
 
 
+def _have_datasets(ctx: Context, section: str) -> bool:
+    root = ctx.datasets
+    if root is None or not (root / "asl-frames").is_dir() or not (root / "sign-digits").is_dir():
+        ctx.log(f"[{section}] skipped: the real datasets are not at {root} (asl-frames and sign-digits are needed)")
+        return False
+    return True
+
+
 SPLITS = {
     "block": "asl-frames 7 classes, 5-fold block split, mean accuracy",
     "late": "asl-frames late split accuracy (lighting never seen)",
@@ -207,14 +215,14 @@ SPLITS = {
 
 def _replay(ctx: Context, ckpt: Path, clip: Path, keys: Path | None, tmp: Path, name: str) -> tuple[dict, list[dict]]:
     """Play a clip through the real live loop (headless, keys logged, not sent); its summary and events."""
+    from . import replay
     from .keys import DryRunSender
     from .live import RunConfig, run
 
     log = tmp / f"{name}.jsonl"
     summary = run(RunConfig(checkpoint=ckpt, source=str(clip), keys=keys, preview=False, log=log),
                   sender=DryRunSender(), log=lambda *a: None)
-    events = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    return summary, events
+    return summary, replay.read_events(log)
 
 
 def _tap_map(gestures: list[str]) -> str:
@@ -265,6 +273,7 @@ def bench_run(ctx: Context) -> list[Figure]:
             res = protocols.train_on(data, [i for i, s in enumerate(data.samples) if not test(s)], tcfg, pcfg, ctx.progress)
             ctx.fold0 = (data, pcfg, res.model)
         data, pcfg, model = ctx.fold0
+        ctx.fold0 = None  # nothing after this needs it; free the decoded frames
         ck = checkpoint.save(tmp / "fold0.pt", model, data.labels, data.none_label, pcfg, {})
         held = {g: [s for s in data.samples if test(s) and s.label == g] for g in data.labels}
         nothing = held["nothing"]
@@ -342,19 +351,28 @@ def _webcam_frame(img: np.ndarray) -> np.ndarray:
 
 def bench_peer(ctx: Context) -> list[Figure]:
     """The landmark peer (MediaPipe lite + MLP) on the same frames and splits, beside gesture."""
+    from . import peer
+
+    python = peer.peer_python()
+    if python is None:
+        ctx.log(f"[peer] skipped: no {peer.PEER_VENV.name} (make it with scripts/peer-setup)")
+        return []
+    if not _have_datasets(ctx, "peer"):
+        return []
+    try:
+        return _peer_figures(ctx, python)
+    except GestureError as e:  # a broken peer must not take every other figure with it
+        ctx.log(f"[peer] skipped: {e}")
+        return []
+
+
+def _peer_figures(ctx: Context, python: Path) -> list[Figure]:
     from . import peer, protocols
     from .dataset import scan
     from .images import read_image
     from tqdm import tqdm
 
-    python = peer.peer_python()
     root = ctx.datasets
-    if python is None:
-        ctx.log(f"[peer] skipped: no {peer.PEER_VENV.name} (make it with scripts/peer-setup)")
-        return []
-    if root is None or not (root / "asl-frames").is_dir() or not (root / "sign-digits").is_dir():
-        ctx.log(f"[peer] skipped: the real datasets are not at {root}")
-        return []
     step = 3 if ctx.quick else 1  # quick: every third frame of each dataset
     splits = {"block": ("asl-frames", [protocols.asl_block(k) for k in range(1 if ctx.quick else 5)]),
               "late": ("asl-frames", [protocols.asl_late]),
@@ -402,7 +420,7 @@ def bench_peer(ctx: Context) -> list[Figure]:
         Figure("peer", "peer (MediaPipe lite + MLP), ms per frame", p_ms, "ms", compare=g_ms,
                detail=f"{quick}median over every frame of asl-frames (200x200) and sign-digits (100x100) as still "
                       f"images; MediaPipe's own threads; MLP {statistics.median(mlp_ms):.3f} ms; gesture: preprocess + "
-                      f"fused model on the same frames, 1 thread as in the live loop; {mach}"),
+                      f"fused model on the first 200 of those frames of each set, 1 thread as in the live loop; {mach}"),
         Figure("peer", "gesture speed-up over the peer (peer ms / gesture ms)", p_ms / g_ms, "x", target=3.0,
                better="higher", detail=f"{p_ms:.2f} ms against {g_ms:.2f} ms per frame"),
         Figure("peer", "peer tracking a hand in video, 640x480, ms per frame", live_ms + statistics.median(mlp_ms), "ms",
@@ -413,11 +431,15 @@ def bench_peer(ctx: Context) -> list[Figure]:
                target=3.0, better="higher", detail=f"{live_ms + statistics.median(mlp_ms):.2f} ms against {g_live:.2f} ms per frame"),
     ]
     for key, (acc, no_hand, n, per) in results.items():
+        name = splits[key][0]
         ours = ctx.accuracy.get(key)
         folds = f"; per fold {', '.join(f'{a:.3f}' for a in per)}" if len(per) > 1 else ""
+        none_label = landmarks[name][3]
+        counted = ("no-gesture frames included; every frame without a hand is predicted as the no-gesture class"
+                   if none_label else "each counted as wrong: this data set has no no-gesture class")
         figures.append(Figure("peer", "peer: " + SPLITS[key], acc, "", compare=ours,
-                              detail=f"{quick}{n} test frames; MediaPipe found no hand in {no_hand:.1%} of them, "
-                                     f"no-gesture frames included (all predicted as the no-gesture class){folds}"))
+                              detail=f"{quick}{n} test frames; MediaPipe found no hand in {no_hand:.1%} of them "
+                                     f"({counted}){folds}"))
         if ours is not None:
             figures.append(Figure("peer", f"gesture / peer accuracy, {key} split", ours / acc if acc else float("inf"),
                                   "x", target=ctx.target(1.0), better="higher",

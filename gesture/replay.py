@@ -7,6 +7,7 @@ each gesture took to fire, and every press that should not have happened.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,20 @@ def build(parts: list[tuple[str, list[Sample]]], hold: int = 1) -> tuple[list[np
                 frames += [img] * hold
         segments.append(Segment(label, start, len(frames) - start))
     return frames, segments
+
+
+def segments_of(parts: list[tuple[str, int]]) -> list[Segment]:
+    """Segments for [(label, frame count), ...] played one after the other (a synth: script)."""
+    segments, start = [], 0
+    for label, n in parts:
+        segments.append(Segment(label, start, n))
+        start += n
+    return segments
+
+
+def read_events(path: Path) -> list[dict]:
+    """The JSON-lines event log a run wrote (`--log`); none if it never fired."""
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def write_video(frames: list[np.ndarray], path: Path, fps: float = FPS) -> Path:
