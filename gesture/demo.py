@@ -35,6 +35,8 @@ key = "shift"
 mode = "hold"
 """
 SCENE = 2  # frames per synthetic scene: many short scenes teach more than a few long ones
+CAMERA_GESTURES = "palm,fist,v"
+MIN_DEMO_FRAMES = 20  # per label and session: the trainer holds some out, and needs 10 a class
 
 
 @dataclass
@@ -67,9 +69,9 @@ def synth_demo(cfg: DemoConfig, log=print, progress: bool = True) -> dict:
     t_start = time.monotonic()
     log(f"gesture demo: everything goes into {out}/\n")
 
-    log(f"1/4 capture: {cfg.frames} frames of each of {', '.join(GESTURES)} and {NONE}, in two sessions, "
-        "from the synthetic camera")
     per_session = max(SCENE, cfg.frames // 2 // SCENE * SCENE)
+    log(f"1/4 capture: {2 * per_session} frames of each of {', '.join(GESTURES)} and {NONE}, in two sessions, "
+        "from the synthetic camera")
     for session in (1, 2):
         # One seed per session for every label: within a session the rooms and light repeat
         # across gestures, as they do for a person at one desk; the sessions differ.
@@ -98,12 +100,8 @@ def synth_demo(cfg: DemoConfig, log=print, progress: bool = True) -> dict:
     events_log, shot = out / "events.jsonl", out / "overlay.png"
     summary = run(RunConfig(checkpoint=ckpt, source=f"synth:{script}", keys=keys, dry_run=True, preview=False,
                             log=events_log, screenshot=shot), log=lambda line: log("    " + line))
-    events = [json.loads(line) for line in events_log.read_text().splitlines()] if events_log.exists() else []
-    segments, start = [], 0
-    for label, n in parse_script(script).segments:
-        segments.append(replay.Segment(label, start, n))
-        start += n
-    score = replay.score(events, segments, NONE, set(GESTURES))
+    events = replay.read_events(events_log)
+    score = replay.score(events, replay.segments_of(parse_script(script).segments), NONE, set(GESTURES))
 
     result = {
         "folder": str(out), "validation_accuracy": metrics["accuracy"], "train_seconds": metrics["train_seconds"],

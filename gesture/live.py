@@ -194,6 +194,10 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
     decider = Decider(ck.labels, ck.none_label, dcfg, keymap.rules)
     torch.set_num_threads(INFER_THREADS)
     model = fuse(ck.model).to(memory_format=torch.channels_last)
+    if cfg.screenshot is not None:
+        if not cv2.haveImageWriter(str(cfg.screenshot)):
+            raise GestureError(f"cannot write a picture called {cfg.screenshot}; give it a .png or .jpg name")
+        cfg.screenshot.parent.mkdir(parents=True, exist_ok=True)
     try:
         events_file = open(cfg.log, "a", encoding="utf-8") if cfg.log else None
     except OSError as e:
@@ -217,7 +221,6 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
     def snapshot(frame, probs, fps, ms):
         # Drawn even headless: the demo and the README show what the preview looks like.
         img = draw_overlay(frame, ck.labels, probs, decider, ck.preprocess.crop, fps, ms, last_key)
-        cfg.screenshot.parent.mkdir(parents=True, exist_ok=True)
         if not cv2.imwrite(str(cfg.screenshot), img):
             raise GestureError(f"cannot write the screenshot {cfg.screenshot}")
         shot["done"] = True

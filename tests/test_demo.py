@@ -8,12 +8,12 @@ from conftest import gesture
 def test_demo_runs_the_whole_product_on_the_synthetic_camera(tmp_path):
     """Reduced: fewer frames and a shorter training than the real demo, the same code path."""
     out = tmp_path / "demo"
-    r = gesture("demo", "--out", out, "--frames", 160, "--time-budget", 20, timeout=600)
+    r = gesture("demo", "--out", out, "--frames", 200, "--time-budget", 30, timeout=600)
     assert r.returncode == 0, r.stderr
     res = json.loads((out / "demo.json").read_text())
     # The real capture wrote both sessions of every label, and the manifest agrees.
     manifest = [json.loads(line) for line in (out / "data" / "manifest.jsonl").read_text().splitlines()]
-    assert len(manifest) == 5 * 160 == len(list((out / "data").rglob("*.jpg")))
+    assert len(manifest) == 5 * 200 == len(list((out / "data").rglob("*.jpg")))
     assert {m["session"] for m in manifest} == {"synth-1", "synth-2"}
     # The real trainer held out a session and wrote its reports.
     assert 0.2 < res["validation_accuracy"] <= 1.0
@@ -52,3 +52,17 @@ def test_camera_tour_walks_through_capture_train_keys_and_run(tmp_path):
     assert (out / "model" / "gesture.pt").is_file() and (out / "model" / "confusion.png").is_file()
     assert 'palm = "' in (out / "keys.toml").read_text()
     assert "60 frames at" in r.stdout and "events:" in r.stdout  # the live loop ran on the clip and summarised
+
+
+def test_demo_arguments_are_checked_before_anything_is_recorded(tmp_path):
+    for args in (["--gestures", "palm"],  # the tour's option, without --camera
+                 ["--frames", "3"],
+                 ["--camera", "synth:palm x30", "--gestures", ","],
+                 ["--camera", "synth:palm x30", "--gestures", "palm,none"],
+                 ["--camera", "synth:palm x30", "--gestures", "../up"],
+                 ["--camera", "synth:palm x30", "--frames", "5"]):
+        out = tmp_path / "d"
+        r = gesture("demo", "--out", out, *args, input="\n" * 10)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
+        assert not out.exists(), args

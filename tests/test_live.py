@@ -212,6 +212,14 @@ def test_unwritable_event_log_is_one_line(model, tmp_path):
     assert r.returncode == 2 and "cannot write the event log" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_a_screenshot_name_opencv_cannot_write_is_refused_before_running(model, tmp_path):
+    ck, clip, keys = model
+    r = gesture("run", "--checkpoint", ck, "--source", clip, "--keys", keys, "--dry-run", "--no-preview",
+                "--screenshot", tmp_path / "shot", "--log", tmp_path / "e.jsonl")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and ".png" in r.stderr
+    assert not (tmp_path / "e.jsonl").exists()  # refused before the loop ran
+
+
 def test_threshold_below_the_floor_is_refused(model):
     ck, clip, _ = model
     r = gesture("run", "--checkpoint", ck, "--source", clip, "--dry-run", "--no-preview", "--threshold", "0.05")
