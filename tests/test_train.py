@@ -247,11 +247,17 @@ def test_time_budget_stops_cleanly(synth_data, tmp_path):
     assert m["epochs_run"] < 5000 and m["train_seconds"] < 6
 
 
+def _ctrl_c_as_in_a_terminal():
+    # A test run started in the background (`cmd &`, nohup) inherits SIGINT ignored, and so
+    # would the child: Python then never raises KeyboardInterrupt. A user's terminal does not.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_during_training_saves_the_best_so_far(synth_data, tmp_path):
     out = tmp_path / "c.pt"
     proc = subprocess.Popen([sys.executable, "-m", "gesture", "train", "--data", str(synth_data), "--out", str(out),
                              "--epochs", "500", "--time-budget", "600", *FAST], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, preexec_fn=_ctrl_c_as_in_a_terminal)
     seen, err = threading.Event(), []
 
     def watch():  # tqdm redraws "training: ... | 3/500 [" on stderr after each epoch
