@@ -11,6 +11,7 @@
     repeat_after = 0.6          # optional, tap mode: repeat while held
 
     pause_gesture = "Y"         # optional, at the top: this gesture pauses and resumes firing
+    require_rest = false        # optional, at the top: fire a gesture straight after another
 
 Key names are checked without importing pynput, because pynput's X backend connects to
 the display at import time and would fail (with a traceback) on a machine without one.
@@ -66,6 +67,7 @@ def parse_key(text: str) -> tuple[str, ...]:
 @dataclass
 class KeyMap:
     rules: dict[str, Rule]
+    require_rest: bool = True  # see DecisionConfig.rest
 
     @property
     def pause_gesture(self) -> str | None:
@@ -118,10 +120,11 @@ def load_keymap(path: Path | str, labels: list[str], none_label: str | None) -> 
     gestures = doc.get("gestures")
     if not isinstance(gestures, dict) or not gestures:
         fail(1, "no [gestures] table; map at least one gesture, e.g. [gestures] palm = \"right\"")
-    unknown_top = set(doc) - {"gestures", "pause_gesture"}
+    unknown_top = set(doc) - {"gestures", "pause_gesture", "require_rest"}
     if unknown_top:
         k = sorted(unknown_top)[0]
-        fail(_line_of(text, k), f"unknown setting {k!r}; the file has [gestures] and an optional pause_gesture")
+        fail(_line_of(text, k), f"unknown setting {k!r}; the file has [gestures] and optional pause_gesture "
+                                "and require_rest")
     rules: dict[str, Rule] = {}
     for g, spec in gestures.items():
         line = _line_of(text, g)
@@ -165,7 +168,11 @@ def load_keymap(path: Path | str, labels: list[str], none_label: str | None) -> 
         if pause in rules:
             fail(line, f"pause_gesture {pause!r} also fires a key; use one gesture for each")
         rules[pause] = Rule(pause=True)
-    return KeyMap(rules)
+    rest = doc.get("require_rest", True)
+    if not isinstance(rest, bool):
+        line = next((i + 1 for i, l in enumerate(text.splitlines()) if l.strip().startswith("require_rest")), 1)
+        fail(line, f"require_rest must be true or false, got {rest!r}")
+    return KeyMap(rules, rest)
 
 
 STARTER_KEYS = ("right", "left", "space", "media_play_pause", "up", "down")
@@ -185,6 +192,8 @@ def starter_keymap(labels: list[str], none_label: str | None) -> str:
         f"# The no-gesture class ({none_label or 'none'}) never fires and cannot be mapped.",
         "",
         "# pause_gesture = \"GESTURE\"   # one gesture may pause and resume all firing",
+        "# require_rest = false        # fire a gesture straight after another, without a rest",
+        "#                             # (the no-gesture class) between them: faster, more false fires",
         "",
         "[gestures]",
     ]

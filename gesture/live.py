@@ -191,6 +191,7 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
             except ValueError as e:
                 raise GestureError(f"{cfg.keys}: {g}: {e}") from None
     dcfg = cfg.decision if cfg.threshold is None else replace(cfg.decision, threshold=cfg.threshold)
+    dcfg = replace(dcfg, rest=dcfg.rest and keymap.require_rest)
     decider = Decider(ck.labels, ck.none_label, dcfg, keymap.rules)
     torch.set_num_threads(INFER_THREADS)
     model = fuse(ck.model).to(memory_format=torch.channels_last)

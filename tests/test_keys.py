@@ -34,6 +34,12 @@ def test_the_documented_format_parses(tmp_path):
     assert km.rules["fist"].repeat_after == 0.6 and km.pause_gesture is None
 
 
+def test_require_rest(tmp_path):
+    assert load_keymap(write(tmp_path, GOOD), LABELS, "none").require_rest is True
+    km = load_keymap(write(tmp_path, "require_rest = false\n" + GOOD), LABELS, "none")
+    assert km.require_rest is False
+
+
 def test_pause_gesture(tmp_path):
     km = load_keymap(write(tmp_path, 'pause_gesture = "Y"\n' + GOOD), LABELS, "none")
     assert km.pause_gesture == "Y" and km.rules["Y"].pause
@@ -53,6 +59,7 @@ def test_pause_gesture(tmp_path):
     ('[gestures]\nV = "space"\nV = "a"\n', 3, "not valid TOML"),
     ('pause_gesture = "palm"\n[gestures]\npalm = "a"\n', 1, "also fires a key"),
     ('title = "x"\n[gestures]\npalm = "a"\n', 1, "unknown setting 'title'"),
+    ('# rest\nrequire_rest = "no"\n[gestures]\npalm = "a"\n', 2, "require_rest must be true or false"),
     ('# nothing mapped\n', 1, "no [gestures] table"),
 ])
 def test_bad_maps_name_file_and_line(tmp_path, text, line, msg):

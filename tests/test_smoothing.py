@@ -83,10 +83,28 @@ def test_repeat_while_held_in_tap_mode():
     assert np.allclose(np.diff(frames), 15)
 
 
-def test_switching_gestures_releases_before_the_next_press():
-    d = decider({"palm": Rule("a", mode="hold"), "fist": Rule("b", mode="hold")})
-    ev = play(d, [("palm", 15, 0.98), ("fist", 15, 0.98), ("none", 10, 0.98)])
+def test_switching_gestures_releases_before_the_next_press_and_waits_for_a_rest():
+    rules = {"palm": Rule("a", mode="hold"), "fist": Rule("b", mode="hold")}
+    script = [("palm", 15, 0.98), ("fist", 15, 0.98), ("none", 10, 0.98), ("fist", 15, 0.98), ("none", 10, 0.98)]
+    ev = play(decider(rules), script)
+    # Straight from palm to fist: palm ends, but fist waits until the hand has rested.
     assert [(k, key) for _, k, _, key in ev] == [("press", "a"), ("release", "a"), ("press", "b"), ("release", "b")]
+    assert ev[2][0] >= 40  # the second fist, after the rest
+    # Without the rest rule (require_rest = false in the key map) the first fist fires at once.
+    ev = play(decider(rules, rest=False), script)
+    assert [(k, key) for _, k, _, key in ev][:4] == [("press", "a"), ("release", "a"), ("press", "b"), ("release", "b")]
+    assert 15 <= ev[2][0] <= 18
+
+
+def test_a_gesture_that_fades_and_returns_without_a_rest_fires_once():
+    # Flicker, or a hand drifting through shapes the model half-knows: palm fades to an
+    # unsure 0.4 (fist on top, not the no-gesture class), then comes back.
+    script = [("none", 5, 0.98), ("palm", 10, 0.98), ("fist", 6, 0.4), ("palm", 10, 0.98)]
+    assert [k for _, k, _, _ in play(decider(), script)] == ["tap"]
+    assert [k for _, k, _, _ in play(decider(rest=False), script)] == ["tap", "tap"]
+    # One frame of rest is enough to arm it again.
+    again = script[:3] + [("none", 3, 0.98), ("palm", 10, 0.98)]
+    assert [k for _, k, _, _ in play(decider(), again)] == ["tap", "tap"]
 
 
 def test_per_gesture_threshold_overrides_the_default():
