@@ -85,7 +85,7 @@ class Decider:
         self.active: str | None = None
         self.paused = False
         self._streak: tuple[str | None, int] = (None, 0)
-        self._armed = True  # no activation since the last rest
+        self._armed = True  # a rest seen since the last activation (or nothing activated yet)
         self._last_activation: dict[str, float] = {}
         self._last_tap = 0.0
         self._holding: str | None = None  # the key pressed for the active gesture, if any
