@@ -136,7 +136,7 @@ def bench_capture(ctx: Context) -> list[Figure]:
     from .capture import CaptureConfig, capture
     from .synth import parse_script, scripted_frames
 
-    n, repeats = (100, 3) if ctx.quick else (300, 3)
+    n, repeats = 100 if ctx.quick else 300, 3
     with tempfile.TemporaryDirectory() as tmp:
         clip = Path(tmp) / "clip.mp4"
         vw = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (640, 480))
@@ -268,12 +268,12 @@ def bench_run(ctx: Context) -> list[Figure]:
         # Latency and false presses: a model trained on block fold 0's training side replays
         # fold 0's held-out frames, every gesture between stretches of "nothing".
         test = protocols.asl_block(0)
-        if ctx.fold0 is None:  # the train section did not run: train fold 0's model here
+        if ctx.fold0 is not None:  # trained by the train section; nothing after this needs its frames
+            (data, pcfg, model), ctx.fold0 = ctx.fold0, None
+        else:  # the train section did not run: train fold 0's model here
             data, pcfg, _ = protocols.load(root, tcfg)
-            res = protocols.train_on(data, [i for i, s in enumerate(data.samples) if not test(s)], tcfg, pcfg, ctx.progress)
-            ctx.fold0 = (data, pcfg, res.model)
-        data, pcfg, model = ctx.fold0
-        ctx.fold0 = None  # nothing after this needs it; free the decoded frames
+            model = protocols.train_on(data, [i for i, s in enumerate(data.samples) if not test(s)], tcfg, pcfg,
+                                       ctx.progress).model
         ck = checkpoint.save(tmp / "fold0.pt", model, data.labels, data.none_label, pcfg, {})
         held = {g: [s for s in data.samples if test(s) and s.label == g] for g in data.labels}
         nothing = held["nothing"]

@@ -23,7 +23,7 @@ import torch
 
 from . import checkpoint, overlay
 from .errors import GestureError, SourceLost
-from .keys import DryRunSender, KeyMap, KeySender, PynputSender, load_keymap
+from .keys import DryRunSender, KeyMap, KeySender, PynputSender, load_keymap, starter_keymap
 from .model import fuse
 from .preprocess import crop_box, preprocess
 from .smoothing import DecisionConfig, Decider, Event
@@ -217,14 +217,15 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
     frames = iter(reader if reader else src)
     status = sys.stderr.isatty() and window is None
 
-    shot = {"done": cfg.screenshot is None, "last": None}
+    shot_taken = cfg.screenshot is None
 
-    def snapshot(frame, probs, fps, ms):
+    def snapshot(frame, fps, ms):
         # Drawn even headless: the demo and the README show what the preview looks like.
-        img = draw_overlay(frame, ck.labels, probs, decider, ck.preprocess.crop, fps, ms, last_key)
+        nonlocal shot_taken
+        img = draw_overlay(frame, ck.labels, decider.smoothed, decider, ck.preprocess.crop, fps, ms, last_key)
         if not cv2.imwrite(str(cfg.screenshot), img):
             raise GestureError(f"cannot write the screenshot {cfg.screenshot}")
-        shot["done"] = True
+        shot_taken = True
 
     def emit(events: list[Event], index: int):
         nonlocal last_key
@@ -289,17 +290,14 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
                                      f"active {decider.active or '-'}  last key {last_key or '-'}  "
                                      f"{fps:.1f} fps  {ms:.1f} ms" + ("  PAUSED" if decider.paused else ""))
                     sys.stderr.flush()
-                if not shot["done"]:
-                    if any(e.kind in ("tap", "press") for e in events):
-                        snapshot(frame, decider.smoothed, fps, ms)
-                    else:
-                        shot["last"] = (frame, decider.smoothed.copy(), fps, ms)
+                if not shot_taken and any(e.kind in ("tap", "press") for e in events):
+                    snapshot(frame, fps, ms)
                 t5 = time.perf_counter()
                 for stage, dt in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
                     stats.times[stage].append(dt * 1000)
                 stats.frames += 1
-        if not shot["done"] and shot["last"] is not None:
-            snapshot(*shot["last"])  # nothing fired: the last frame shows what the model saw
+        if not shot_taken and i >= 0:
+            snapshot(frame, fps, ms)  # nothing fired: the last frame shows what the model saw
     except KeyboardInterrupt:
         pass
     except SourceLost as e:
@@ -327,8 +325,6 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
 
 def write_keys(path: Path, ckpt: Path) -> str:
     """Write a starter key map for the checkpoint's gestures; never overwrite an existing file."""
-    from .keys import starter_keymap
-
     ck = checkpoint.load(ckpt)
     if path.exists():
         raise GestureError(f"{path} already exists; edit it, or choose another file for --write-keys")

@@ -110,14 +110,14 @@ class Decider:
             else:
                 events += self._repeat(t)
         if self.active is None:
-            if self.labels[int(np.argmax(self.smoothed))] == self.none_label:
-                self._armed = True
             events += self._maybe_activate(t)
         return events
 
     def _maybe_activate(self, t: float) -> list[Event]:
         top = int(np.argmax(self.smoothed))
         g, conf = self.labels[top], float(self.smoothed[top])
+        if g == self.none_label:
+            self._armed = True  # a rest
         resting = self.cfg.rest and self.none_label is not None and not self._armed
         if g == self.none_label or conf < self.threshold(g) or resting:
             self._streak = (None, 0)
