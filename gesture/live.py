@@ -141,6 +141,12 @@ def format_summary(s: dict) -> str:
     return "\n".join(lines)
 
 
+def active_text(decider: Decider) -> str:
+    """The active gesture; when none, say if a rest is needed first, or a user who switches
+    straight between gestures sees nothing fire and no reason why."""
+    return decider.active or ("- (rest first)" if decider.waiting_for_rest else "-")
+
+
 def draw_overlay(frame: np.ndarray, labels: list[str], probs: np.ndarray, decider: Decider, crop: float,
                  fps: float, ms: float, last_key: str | None, mirror: bool = True) -> np.ndarray:
     """The mirrored frame, the model's crop box, the top label, a bar per class, speed and state."""
@@ -157,7 +163,7 @@ def draw_overlay(frame: np.ndarray, labels: list[str], probs: np.ndarray, decide
         overlay.text(img, f"{name[:10]:<10}", (10, y + 12), 0.45)
         overlay.bar(img, 110, y, 120, 14, float(p), overlay.GREEN if name == active else overlay.GREY)
     overlay.text(img, f"{fps:.1f} fps  {ms:.1f} ms", (w - 190, 30), 0.6)
-    overlay.text(img, f"active: {active or '-'}", (10, h - 40), 0.6, overlay.GREEN if active else overlay.WHITE)
+    overlay.text(img, f"active: {active_text(decider)}", (10, h - 40), 0.6, overlay.GREEN if active else overlay.WHITE)
     overlay.text(img, f"last key: {last_key or '-'}", (10, h - 14), 0.6)
     if decider.paused:
         (tw, _), _ = cv2.getTextSize("PAUSED", overlay.FONT, 1.6, 3)
@@ -287,7 +293,7 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
                 elif status and i % 5 == 0:
                     top = int(np.argmax(decider.smoothed))
                     sys.stderr.write(f"\r\033[Kframe {i}  {ck.labels[top]} {decider.smoothed[top]:.2f}  "
-                                     f"active {decider.active or '-'}  last key {last_key or '-'}  "
+                                     f"active {active_text(decider)}  last key {last_key or '-'}  "
                                      f"{fps:.1f} fps  {ms:.1f} ms" + ("  PAUSED" if decider.paused else ""))
                     sys.stderr.flush()
                 if not shot_taken and any(e.kind in ("tap", "press") for e in events):

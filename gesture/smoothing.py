@@ -7,8 +7,8 @@
                (hysteresis: a wobble around the threshold cannot flicker it on and off)
 
     rest       after a gesture ends, the next one can activate only once the no-gesture
-               class has been on top for a frame: a hand that drops its gesture and drifts
-               through shapes the model half-knows must not fire again and again
+               class has been on top, confidently, for a frame: a hand that drops its gesture
+               and drifts through shapes the model half-knows must not fire again and again
 
 An activation becomes a key event according to the gesture's rule: `tap` once (and again
 every `repeat_after` seconds while held), or `hold` (press on activation, release at the
@@ -43,6 +43,12 @@ class DecisionConfig:
     # with the same latency; without it a gesture can flicker off and fire a second time.
     # The price: switching straight from one gesture to another waits for a rest.
     rest: bool = True
+    # How sure the no-gesture class must be (smoothed) for a frame to count as a rest. On
+    # development replays of unseen shapes (four pairs from A, B, L, V; 4800 frames) a rest
+    # at any confidence let a dark, unsure frame inside a shape re-arm it: 15 presses. At
+    # 0.7 only the first sight of each shape fired (8, one per shape), with the same
+    # latency; held-out empty scenes reach 0.7 within 1-3 frames of a gesture ending.
+    rest_level: float = 0.7
 
     def __post_init__(self):
         if not 0 < self.alpha <= 1:
@@ -51,6 +57,8 @@ class DecisionConfig:
             raise ValueError(f"threshold must be between {MIN_THRESHOLD} and 1, got {self.threshold}")
         if self.frames < 1:
             raise ValueError(f"frames must be at least 1, got {self.frames}")
+        if not 0 <= self.rest_level <= 1:
+            raise ValueError(f"rest_level must be between 0 and 1, got {self.rest_level}")
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,11 @@ class Decider:
         rule = self.rules.get(gesture)
         return rule.threshold if rule and rule.threshold is not None else self.cfg.threshold
 
+    @property
+    def waiting_for_rest(self) -> bool:
+        """Nothing can activate until the no-gesture class has been confidently on top."""
+        return self.cfg.rest and self.none_label is not None and not self._armed and self.active is None
+
     def release_level(self, gesture: str) -> float:
         # Never above the activation threshold, or a gesture could end the moment it starts.
         return min(self.cfg.release, self.threshold(gesture) - 0.05)
@@ -116,10 +129,9 @@ class Decider:
     def _maybe_activate(self, t: float) -> list[Event]:
         top = int(np.argmax(self.smoothed))
         g, conf = self.labels[top], float(self.smoothed[top])
-        if g == self.none_label:
+        if g == self.none_label and conf >= self.cfg.rest_level:
             self._armed = True  # a rest
-        resting = self.cfg.rest and self.none_label is not None and not self._armed
-        if g == self.none_label or conf < self.threshold(g) or resting:
+        if g == self.none_label or conf < self.threshold(g) or self.waiting_for_rest:
             self._streak = (None, 0)
             return []
         n = self._streak[1] + 1 if self._streak[0] == g else 1

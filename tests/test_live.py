@@ -260,3 +260,18 @@ def test_preview_overlay_pause_and_quit_under_a_real_x_server(model, xdisplay, t
             proc.kill()
     assert proc.returncode == 0, err
     assert "pause 1" in out and "frames at" in out
+
+
+def test_the_overlay_says_when_a_rest_is_needed_before_the_next_gesture():
+    from gesture.smoothing import Decider, DecisionConfig, Rule
+    d = Decider(["fist", "none", "palm"], "none", DecisionConfig(), {"palm": Rule("right")})
+    assert live.active_text(d) == "-"
+    for p in ([0.01, 0.01, 0.98],) * 3:
+        d.update(np.array(p), 0.0)
+    assert live.active_text(d) == "palm"
+    for p in ([0.6, 0.3, 0.1],) * 5:  # straight to an unsure fist: palm ends, no rest yet
+        d.update(np.array(p), 0.0)
+    assert live.active_text(d) == "- (rest first)"
+    for p in ([0.02, 0.96, 0.02],) * 2:  # the hand rests
+        d.update(np.array(p), 0.0)
+    assert live.active_text(d) == "-"

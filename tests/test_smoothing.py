@@ -107,6 +107,20 @@ def test_a_gesture_that_fades_and_returns_without_a_rest_fires_once():
     assert [k for _, k, _, _ in play(decider(), again)] == ["tap", "tap"]
 
 
+def test_only_a_confident_no_gesture_frame_counts_as_a_rest():
+    # A dark frame inside an unknown shape can put the no-gesture class on top, unsure.
+    unsure = [("none", 5, 0.98), ("palm", 10, 0.98), ("none", 6, 0.45), ("palm", 10, 0.98)]
+    d = decider()
+    assert [k for _, k, _, _ in play(d, unsure)] == ["tap"]
+    assert d.active is None and d.waiting_for_rest  # palm is back, but there was no real rest
+    assert [k for _, k, _, _ in play(decider(rest_level=0.4), unsure)] == ["tap", "tap"]
+    d = decider()
+    play(d, unsure[:3])
+    assert d.active is None and d.waiting_for_rest  # what the overlay shows as "rest first"
+    play(d, [("none", 3, 0.98)])
+    assert not d.waiting_for_rest
+
+
 def test_per_gesture_threshold_overrides_the_default():
     rules = {"palm": Rule("right", threshold=0.95)}
     assert play(decider(rules), [("palm", 30, 0.9)]) == []
@@ -142,7 +156,7 @@ def test_unmapped_gesture_activates_silently():
     assert play(d, [("palm", 10, 0.98)]) == [] and d.active == "palm"
 
 
-@pytest.mark.parametrize("kw", [{"alpha": 0}, {"threshold": 1.5}, {"threshold": 0.05}, {"frames": 0}])
+@pytest.mark.parametrize("kw", [{"alpha": 0}, {"threshold": 1.5}, {"threshold": 0.05}, {"frames": 0}, {"rest_level": 1.2}])
 def test_bad_decision_config(kw):
     with pytest.raises(ValueError):
         DecisionConfig(**kw)
