@@ -47,7 +47,7 @@ class DecisionConfig:
     # development replays of unseen shapes (four pairs from A, B, L, V; 4800 frames) a rest
     # at any confidence let a dark, unsure frame inside a shape re-arm it: 15 presses. At
     # 0.7 only the first sight of each shape fired (8, one per shape), with the same
-    # latency; held-out empty scenes reach 0.7 within 1-3 frames of a gesture ending.
+    # latency; the replay's held-out empty scenes reached 0.7 by their fourth frame.
     rest_level: float = 0.7
 
     def __post_init__(self):
