@@ -13,6 +13,7 @@ from gesture import live, overlay
 from gesture.errors import SourceLost
 from gesture.keys import DryRunSender
 from gesture.live import LatestFrame, RunConfig, run
+from gesture.smoothing import Decider, DecisionConfig, Rule
 from gesture.sources import Source
 from gesture.synth import SynthRenderer, parse_script
 
@@ -263,7 +264,6 @@ def test_preview_overlay_pause_and_quit_under_a_real_x_server(model, xdisplay, t
 
 
 def test_the_overlay_says_when_a_rest_is_needed_before_the_next_gesture():
-    from gesture.smoothing import Decider, DecisionConfig, Rule
     d = Decider(["fist", "none", "palm"], "none", DecisionConfig(), {"palm": Rule("right")})
     assert live.active_text(d) == "-"
     for p in ([0.01, 0.01, 0.98],) * 3:
