@@ -22,7 +22,7 @@ from . import overlay
 from .dataset import NONE_ALIASES, validate_label
 from .errors import GestureError, SourceLost
 from .images import frame_number, list_images
-from .preprocess import PreprocessConfig, crop_box
+from .preprocess import PreprocessConfig
 from .sources import open_source
 from .writer import FrameWriter
 
@@ -108,11 +108,7 @@ def draw_preview(frame: np.ndarray, cfg: CaptureConfig, kept: int, *, recording:
                  countdown: float = 0.0, paused: bool = False) -> np.ndarray:
     """The live frame (mirrored like a selfie view), the model's crop box, and the recording state."""
     h, w = frame.shape[:2]
-    img = cv2.flip(frame, 1) if cfg.mirror else frame.copy()
-    box = crop_box(h, w, cfg.crop)
-    if cfg.mirror:
-        box = overlay.mirror_box(box, w)
-    cv2.rectangle(img, box[:2], box[2:], overlay.GREEN if recording else overlay.YELLOW, 2)
+    img = overlay.framed(frame, cfg.crop, cfg.mirror, overlay.GREEN if recording else overlay.YELLOW)
     overlay.text(img, f"{cfg.label}  {kept}/{cfg.count}", (10, 28), 0.8)
     overlay.bar(img, 10, 40, min(300, w - 20), 12, kept / cfg.count)
     if countdown > 0:

@@ -25,7 +25,7 @@ from . import checkpoint, overlay
 from .errors import GestureError, SourceLost
 from .keys import DryRunSender, KeyMap, KeySender, PynputSender, load_keymap, starter_keymap
 from .model import fuse
-from .preprocess import crop_box, preprocess
+from .preprocess import preprocess
 from .smoothing import DecisionConfig, Decider, Event
 from .sources import Source, open_source
 
@@ -114,7 +114,6 @@ class Stats:
     frames: int = 0
     dropped: int = 0
     started: float = field(default_factory=time.perf_counter)
-    fps: float = 0.0  # frames arriving per second, smoothed
 
     def summary(self) -> dict:
         wall = time.perf_counter() - self.started
@@ -147,15 +146,12 @@ def active_text(decider: Decider) -> str:
     return decider.active or ("- (rest first)" if decider.waiting_for_rest else "-")
 
 
-def draw_overlay(frame: np.ndarray, labels: list[str], probs: np.ndarray, decider: Decider, crop: float,
-                 fps: float, ms: float, last_key: str | None, mirror: bool = True) -> np.ndarray:
+def draw_overlay(frame: np.ndarray, decider: Decider, crop: float, fps: float, ms: float,
+                 last_key: str | None) -> np.ndarray:
     """The mirrored frame, the model's crop box, the top label, a bar per class, speed and state."""
     h, w = frame.shape[:2]
-    img = cv2.flip(frame, 1) if mirror else frame.copy()
-    box = crop_box(h, w, crop)
-    box = overlay.mirror_box(box, w) if mirror else box
-    active = decider.active
-    cv2.rectangle(img, box[:2], box[2:], overlay.GREEN if active else overlay.GREY, 2)
+    labels, probs, active = decider.labels, decider.smoothed, decider.active
+    img = overlay.framed(frame, crop, True, overlay.GREEN if active else overlay.GREY)
     top = int(np.argmax(probs))
     overlay.text(img, f"{labels[top]} {probs[top]:.2f}", (10, 30), 0.9)
     for i, (name, p) in enumerate(zip(labels, probs)):
@@ -225,10 +221,8 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
 
     shot_taken = cfg.screenshot is None
 
-    def snapshot(frame, fps, ms):
-        # Drawn even headless: the demo and the README show what the preview looks like.
+    def snapshot(img):
         nonlocal shot_taken
-        img = draw_overlay(frame, ck.labels, decider.smoothed, decider, ck.preprocess.crop, fps, ms, last_key)
         if not cv2.imwrite(str(cfg.screenshot), img):
             raise GestureError(f"cannot write the screenshot {cfg.screenshot}")
         shot_taken = True
@@ -255,7 +249,7 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
     pace = window is not None and not src.live
     try:
         with torch.inference_mode():
-            prev_arrival, wall0, t_first = None, None, None
+            prev_arrival, wall0, t_first, arrival_fps = None, None, None, 0.0
             while cfg.max_frames is None or i + 1 < cfg.max_frames:
                 t0 = time.perf_counter()
                 try:
@@ -264,7 +258,8 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
                     break
                 i += 1
                 if pace:
-                    wall0, t_first = (wall0, t_first) if wall0 is not None else (time.perf_counter(), t)
+                    if wall0 is None:
+                        wall0, t_first = time.perf_counter(), t
                     wait = max(0.0, wall0 + (t - t_first) - time.perf_counter())
                     time.sleep(wait)
                     t0 += wait  # waiting for the clip's clock is not work
@@ -276,15 +271,20 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
                 events = decider.update(probs, t)
                 emit(events, i)
                 t4 = time.perf_counter()
-                if prev_arrival is not None:
-                    dt = t1 - prev_arrival
-                    stats.fps = 0.9 * stats.fps + 0.1 / dt if stats.fps else 1 / max(dt, 1e-6)
-                prev_arrival = t1
                 ms = (t4 - t0) * 1000
                 # A camera's own rate (dropped frames included); for a file, the rate it is played at.
-                fps = reader.fps() if reader else stats.fps
+                if reader:
+                    fps = reader.fps()
+                else:
+                    if prev_arrival is not None:
+                        dt = t1 - prev_arrival
+                        arrival_fps = 0.9 * arrival_fps + 0.1 / dt if arrival_fps else 1 / max(dt, 1e-6)
+                    prev_arrival, fps = t1, arrival_fps
+                fired = any(e.kind in ("tap", "press") for e in events)
+                img = None
+                if window is not None or (fired and not shot_taken):  # headless too, for the screenshot
+                    img = draw_overlay(frame, decider, ck.preprocess.crop, fps, ms, last_key)
                 if window is not None:
-                    img = draw_overlay(frame, ck.labels, decider.smoothed, decider, ck.preprocess.crop, fps, ms, last_key)
                     key = window.show(img)
                     if key in ("q", overlay.ESC):
                         break
@@ -296,14 +296,14 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
                                      f"active {active_text(decider)}  last key {last_key or '-'}  "
                                      f"{fps:.1f} fps  {ms:.1f} ms" + ("  PAUSED" if decider.paused else ""))
                     sys.stderr.flush()
-                if not shot_taken and any(e.kind in ("tap", "press") for e in events):
-                    snapshot(frame, fps, ms)
+                if fired and not shot_taken:
+                    snapshot(img)
                 t5 = time.perf_counter()
                 for stage, dt in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
                     stats.times[stage].append(dt * 1000)
                 stats.frames += 1
         if not shot_taken and i >= 0:
-            snapshot(frame, fps, ms)  # nothing fired: the last frame shows what the model saw
+            snapshot(draw_overlay(frame, decider, ck.preprocess.crop, fps, ms, last_key))  # nothing fired: the last frame
     except KeyboardInterrupt:
         pass
     except SourceLost as e:

@@ -7,6 +7,8 @@ import sys
 import cv2
 import numpy as np
 
+from .preprocess import crop_box
+
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 WHITE, BLACK = (255, 255, 255), (0, 0, 0)
 ESC = "\x1b"
@@ -38,6 +40,18 @@ def mirror_box(box: tuple[int, int, int, int], width: int) -> tuple[int, int, in
     """The same box in a horizontally flipped image."""
     x0, y0, x1, y1 = box
     return width - x1, y0, width - x0, y1
+
+
+def framed(frame: np.ndarray, crop: float, mirror: bool, color) -> np.ndarray:
+    """A copy of the frame as the preview shows it (mirrored like a selfie view, if asked),
+    with the square the model sees drawn on it."""
+    h, w = frame.shape[:2]
+    img = cv2.flip(frame, 1) if mirror else frame.copy()
+    box = crop_box(h, w, crop)
+    if mirror:
+        box = mirror_box(box, w)
+    cv2.rectangle(img, box[:2], box[2:], color, 2)
+    return img
 
 
 class Preview:
