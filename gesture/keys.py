@@ -162,7 +162,7 @@ def load_keymap(path: Path | str, labels: list[str], none_label: str | None) -> 
                         cooldown=nums.get("cooldown", 0.0), repeat_after=nums.get("repeat_after"))
     pause = doc.get("pause_gesture")
     if pause is not None:
-        line = next((i + 1 for i, l in enumerate(text.splitlines()) if l.strip().startswith("pause_gesture")), 1)
+        line = _line_of(text, "pause_gesture")
         if pause not in labels or pause == none_label:
             fail(line, f"pause_gesture {pause!r} is not a gesture the checkpoint knows")
         if pause in rules:
@@ -170,8 +170,7 @@ def load_keymap(path: Path | str, labels: list[str], none_label: str | None) -> 
         rules[pause] = Rule(pause=True)
     rest = doc.get("require_rest", True)
     if not isinstance(rest, bool):
-        line = next((i + 1 for i, l in enumerate(text.splitlines()) if l.strip().startswith("require_rest")), 1)
-        fail(line, f"require_rest must be true or false, got {rest!r}")
+        fail(_line_of(text, "require_rest"), f"require_rest must be true or false, got {rest!r}")
     return KeyMap(rules, rest)
 
 

@@ -145,8 +145,7 @@ class Decider:
         self.active, self._streak, self._armed = g, (None, 0), False
         self._last_activation[g] = t
         if rule.pause:
-            self.paused = not self.paused
-            return [Event("pause" if self.paused else "resume", g, None, conf, t)]
+            return self.set_paused(not self.paused, t, g, conf)
         if self.paused or rule.key is None:
             return []
         if rule.mode == "hold":
@@ -177,15 +176,14 @@ class Decider:
     def _conf(self, g: str) -> float:
         return float(self.smoothed[self.labels.index(g)]) if self.smoothed is not None else 0.0
 
-    def set_paused(self, paused: bool, t: float) -> list[Event]:
-        """Pause or resume firing (the preview's p key); pausing releases a held key."""
+    def set_paused(self, paused: bool, t: float, gesture: str | None = None, confidence: float = 0.0) -> list[Event]:
+        """Pause or resume firing (the preview's p key, or the pause gesture); pausing releases a held key."""
         if paused == self.paused:
             return []
         self.paused = paused
         events = self._release(self.active, t) if paused else []
-        return events + [Event("pause" if paused else "resume", None, None, 0.0, t)]
+        return events + [Event("pause" if paused else "resume", gesture, None, confidence, t)]
 
     def close(self, t: float) -> list[Event]:
         """End of the run: release whatever is held."""
-        g, self.active = self.active, None
-        return self._release(g, t)
+        return self._end(t)
