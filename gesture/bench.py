@@ -464,10 +464,9 @@ SECTIONS = {
 
 def run(sections: list[str], ctx: Context) -> dict:
     torch.set_num_threads(cores())
-    info = machine()  # before the sections: the live loop sets its own thread count
+    info = machine()
     figures: list[Figure] = []
     for name in sections:
-        torch.set_num_threads(cores())
         figures += SECTIONS[name](ctx)
     return {"machine": info, "quick": ctx.quick, "figures": figures}
 

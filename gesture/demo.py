@@ -72,16 +72,18 @@ def synth_demo(cfg: DemoConfig, log=print, progress: bool = True) -> dict:
     per_session = max(SCENE, cfg.frames // 2 // SCENE * SCENE)
     log(f"1/4 capture: {2 * per_session} frames of each of {', '.join(GESTURES)} and {NONE}, in two sessions, "
         "from the synthetic camera")
+    recorded = 0
     for session in (1, 2):
         # One seed per session for every label: within a session the rooms and light repeat
         # across gestures, as they do for a person at one desk; the sessions differ.
         seed = cfg.seed * 10 + session
         for label in (NONE, *GESTURES):
             scenes = ", ".join([f"{label} x{SCENE}"] * (per_session // SCENE))
-            capture(CaptureConfig(label, count=per_session, source=f"synth:{scenes}, seed={seed}, size=640x480",
-                                  data=data, session=f"synth-{session}", preview=False),
-                    log=lambda *a: None, progress=progress)
-    log(f"    {len((data / 'manifest.jsonl').read_text().splitlines())} frames in {data}/\n")
+            res = capture(CaptureConfig(label, count=per_session, source=f"synth:{scenes}, seed={seed}, size=640x480",
+                                        data=data, session=f"synth-{session}", preview=False),
+                          log=lambda *a: None, progress=progress)
+            recorded += len(res.written)
+    log(f"    {recorded} frames in {data}/\n")
 
     log(f"2/4 train, within {cfg.time_budget:g} s (validation holds out one whole session)")
     metrics = train(TrainConfig(data=data, out=ckpt, time_budget=cfg.time_budget, seed=cfg.seed),

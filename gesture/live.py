@@ -195,7 +195,6 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
     dcfg = cfg.decision if cfg.threshold is None else replace(cfg.decision, threshold=cfg.threshold)
     dcfg = replace(dcfg, rest=dcfg.rest and keymap.require_rest)
     decider = Decider(ck.labels, ck.none_label, dcfg, keymap.rules)
-    torch.set_num_threads(INFER_THREADS)
     model = fuse(ck.model).to(memory_format=torch.channels_last)
     if cfg.screenshot is not None:
         if not cv2.haveImageWriter(str(cfg.screenshot)):
@@ -247,6 +246,8 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
     # A recording shown in a window plays at its own frame rate, so a person can watch it;
     # headless (benchmarks, tests) it runs as fast as it can, frame by frame.
     pace = window is not None and not src.live
+    threads = torch.get_num_threads()  # restored at the end: a caller (bench, demo) may train next
+    torch.set_num_threads(INFER_THREADS)
     try:
         with torch.inference_mode():
             prev_arrival, wall0, t_first, arrival_fps = None, None, None, 0.0
@@ -314,6 +315,7 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
             emit(decider.close(t), max(i, 0))
         finally:
             sender.release_all()
+            torch.set_num_threads(threads)
             if status:
                 sys.stderr.write("\n")
             stopped = True
