@@ -8,6 +8,7 @@ they carry no target.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import platform
 import statistics
@@ -112,12 +113,13 @@ def bench_model(ctx: Context) -> list[Figure]:
     net = GestureNet(cfg)
     twin = GestureNet(replace(cfg, block="standard"))
     what = f"batch 1, {cfg.size}px, width {cfg.width}, median of {runs} runs, {torch.get_num_threads()} threads"
-    unfused, fused = latency_ms(net, cfg.size, runs), latency_ms(fuse(net), cfg.size, runs)
-    twin_fused = latency_ms(fuse(twin), cfg.size, runs)
+    fused_net, fused_twin = fuse(net), fuse(twin)
+    unfused, fused = latency_ms(net, cfg.size, runs), latency_ms(fused_net, cfg.size, runs)
+    twin_fused = latency_ms(fused_twin, cfg.size, runs)
     # At batch 1 per-layer overhead hides much of the MAC gap; a batch shows the arithmetic.
     batch_runs = max(5, runs // 10)
-    b_net = latency_ms(fuse(net), cfg.size, batch_runs, warmup=3, batch=32)
-    b_twin = latency_ms(fuse(twin), cfg.size, batch_runs, warmup=3, batch=32)
+    b_net = latency_ms(fused_net, cfg.size, batch_runs, warmup=3, batch=32)
+    b_twin = latency_ms(fused_twin, cfg.size, batch_runs, warmup=3, batch=32)
     bwhat = what.replace("batch 1", "batch 32").replace(f"{runs} runs", f"{batch_runs} runs")
     return [
         Figure("model", "default net, unfused", unfused, "ms", detail=what),
@@ -133,16 +135,14 @@ def bench_model(ctx: Context) -> list[Figure]:
 
 def bench_capture(ctx: Context) -> list[Figure]:
     """Frames per second through `gesture capture` from a 640x480 video: read, queue, JPEG, manifest."""
+    from . import replay
     from .capture import CaptureConfig, capture
     from .synth import parse_script, scripted_frames
 
     n, repeats = 100 if ctx.quick else 300, 3
     with tempfile.TemporaryDirectory() as tmp:
-        clip = Path(tmp) / "clip.mp4"
-        vw = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (640, 480))
-        for frame, _ in scripted_frames(parse_script(f"palm x{n}, seed=5, size=640x480")):
-            vw.write(frame)
-        vw.release()
+        clip = replay.write_video((f for f, _ in scripted_frames(parse_script(f"palm x{n}, seed=5, size=640x480"))),
+                                  Path(tmp) / "clip.mp4")
         rates = []
         for r in range(repeats):
             cfg = CaptureConfig("palm", count=n, source=str(clip), data=Path(tmp) / f"data{r}", session="bench",
@@ -245,8 +245,8 @@ def bench_run(ctx: Context) -> list[Figure]:
         mcfg = ModelConfig()
         speed_ck = checkpoint.save(tmp / "speed.pt", GestureNet(mcfg).eval(), [f"class{i}" for i in range(mcfg.num_classes)],
                                    "class0", tcfg.preprocess(), {})
-        frames = [f for f, _ in scripted_frames(parse_script("seed=9, size=640x480"))][:n_speed]
-        clip = replay.write_video(frames, tmp / "speed.mp4")
+        frames = itertools.islice(scripted_frames(parse_script("seed=9, size=640x480")), n_speed)
+        clip = replay.write_video((f for f, _ in frames), tmp / "speed.mp4")
         runs = [_replay(ctx, speed_ck, clip, None, tmp, f"speed{i}")[0] for i in range(3)]
         mid = sorted(runs, key=lambda r: r["ms_per_frame"]["p50"])[1]
         ms = mid["ms_per_frame"]["p50"]
@@ -310,13 +310,9 @@ def bench_run(ctx: Context) -> list[Figure]:
         keymap.write_text(_tap_map(known[:4]))
         _, events = _replay(ctx, ck2, replay.write_video(frames, tmp / "open.mp4"), keymap, tmp, "open")
         s2 = replay.score(events, segments, "nothing", set(known))
-        pressed = {}
-        for e in events:
-            if e["event"] in ("tap", "press"):
-                pressed[e["gesture"]] = pressed.get(e["gesture"], 0) + 1
         figures.append(Figure(
             "run", "open set: key presses per 1000 frames of gestures never trained on", s2["unknown_per_1000"], "per 1000",
-            target=ctx.target(1.0), detail=f"{s2['unknown_presses']} presses in {s2['unknown_frames']} frames ({pressed or 'none'}); "
+            target=ctx.target(1.0), detail=f"{s2['unknown_presses']} presses in {s2['unknown_frames']} frames ({s2['unknown_by_gesture'] or 'none'}); "
                                f"model trained on all frames of {', '.join(known)}; replay: all 200 W and 200 Y frames in "
                                f"time order, each shown {hold} times, between stretches of 'nothing'"))
     return figures

@@ -7,7 +7,10 @@ each gesture took to fire, and every press that should not have happened.
 """
 from __future__ import annotations
 
+import itertools
 import json
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,12 +57,15 @@ def read_events(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def write_video(frames: list[np.ndarray], path: Path, fps: float = FPS) -> Path:
-    h, w = frames[0].shape[:2]
+def write_video(frames: Iterable[np.ndarray], path: Path, fps: float = FPS) -> Path:
+    """An mp4 of the frames, at the first frame's size; a generator is written as it renders."""
+    frames = iter(frames)
+    first = next(frames)
+    h, w = first.shape[:2]
     vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
     if not vw.isOpened():
         raise OSError(f"OpenCV cannot write {path}")
-    for f in frames:
+    for f in itertools.chain([first], frames):
         vw.write(f if f.shape[:2] == (h, w) else cv2.resize(f, (w, h)))
     vw.release()
     return path
@@ -101,6 +107,7 @@ def score(events: list[dict], segments: list[Segment], none_label: str | None, k
         "repeat_presses": repeats,
         "none_frames": sum(s.length for s in segments if s.label == none_label),
         "unknown_presses": len(unknown),
+        "unknown_by_gesture": dict(Counter(e["gesture"] for e in unknown)),  # what the unknown shapes were taken for
         "unknown_frames": unknown_frames,
         "unknown_per_1000": 1000 * len(unknown) / unknown_frames if unknown_frames else None,
     }
