@@ -127,15 +127,16 @@ class FitResult:
     stopped: str  # why training ended
     seconds: float
     planned: int  # epochs the schedule was finally planned for (fewer than asked under a time budget)
+    augment: AugmentConfig  # the augmentation trained with, for the checkpoint
     interrupted: bool = False
 
 
 def fit(data: Data, train_idx: list[int], val_idx: list[int], cfg: TrainConfig, pcfg: PreprocessConfig,
-        aug: AugmentConfig | None = None, progress: bool = True) -> FitResult:
+        progress: bool = True) -> FitResult:
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cores())
     gen = torch.Generator().manual_seed(cfg.seed)
-    aug = aug or AugmentConfig(flip=cfg.flip)
+    aug = AugmentConfig(flip=cfg.flip)
     mcfg = ModelConfig(num_classes=len(data.labels), size=cfg.size, width=cfg.width)
     model = GestureNet(mcfg).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -162,12 +163,12 @@ def fit(data: Data, train_idx: list[int], val_idx: list[int], cfg: TrainConfig, 
                             "seconds": round(time.monotonic() - start, 2)})
             # Best validation accuracy; on a tie the later epoch, which has seen a lower learning
             # rate (validation loss would favour the early, less confident epochs).
-            score = (round(val_acc, 4),)
+            score = round(val_acc, 4)
             if best is None or score >= best:
                 best, best_epoch = score, epoch
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             bar.update(1)
-            bar.set_postfix(loss=f"{loss:.3f}", val_acc=f"{val_acc:.3f}", best=f"{best[0]:.3f}@{best_epoch}")
+            bar.set_postfix(loss=f"{loss:.3f}", val_acc=f"{val_acc:.3f}", best=f"{best:.3f}@{best_epoch}")
             if cfg.time_budget:
                 # Re-plan from the mean epoch time so the learning-rate schedule still ends at
                 # zero inside the budget (one slow epoch on a busy machine must not cut it short).
@@ -189,7 +190,8 @@ def fit(data: Data, train_idx: list[int], val_idx: list[int], cfg: TrainConfig, 
     if best_state is None:
         raise GestureError("stopped before the first epoch finished; nothing to save")
     model.load_state_dict(best_state)
-    return FitResult(model.eval(), history, best_epoch, best[0], stopped, time.monotonic() - start, planned, interrupted)
+    return FitResult(model.eval(), history, best_epoch, best, stopped, time.monotonic() - start, planned, aug,
+                     interrupted)
 
 
 def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
@@ -221,7 +223,7 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
     })
     meta = {
         "train": cfg.to_dict(),
-        "augment": AugmentConfig(flip=cfg.flip).to_dict(),
+        "augment": res.augment.to_dict(),
         "metrics": {k: m[k] for k in ("accuracy", "per_class", "confusion", "labels", "split", "best_epoch")},
         "data": {"root": str(cfg.data), "frames": len(data.samples), "fingerprint": fingerprint(data.samples)},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
