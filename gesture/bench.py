@@ -82,7 +82,7 @@ def latency_ms(model: torch.nn.Module, size: int, runs: int = 300, warmup: int =
     return statistics.median(times) * 1000
 
 
-QUICK_BUDGET = 8.0  # seconds of training per model in --quick
+QUICK_EPOCHS = 6  # epochs of training per model in --quick
 
 
 @dataclass
@@ -100,7 +100,7 @@ class Context:
     def train_config(self):
         from .config import TrainConfig
 
-        return TrainConfig(cache=False, time_budget=QUICK_BUDGET if self.quick else TrainConfig.time_budget)
+        return TrainConfig(cache=False, epochs=QUICK_EPOCHS if self.quick else None)
 
     def target(self, value: float) -> float | None:
         """Accuracy and latency targets are for the full run; quick training cannot meet them."""
@@ -166,7 +166,7 @@ def bench_train(ctx: Context) -> list[Figure]:
     mach = f"{cores()} cores, no GPU"
     data, pcfg, decode_s = protocols.load(root / "asl-frames", cfg)
     ctx.log(f"[train] asl-frames: {len(data.samples)} frames decoded in {decode_s:.1f} s; "
-            f"training at {cfg.size}px, width {cfg.width}, within {cfg.time_budget:g} s per split")
+            f"training at {cfg.size}px, width {cfg.width}, {cfg.epochs or 'the planned'} epochs per split")
     folds = []
     for k in range(1 if ctx.quick else 5):
         r = protocols.holdout(f"block fold {k}", data, protocols.asl_block(k), cfg, pcfg, ctx.progress, keep_model=k == 0)
@@ -183,7 +183,7 @@ def bench_train(ctx: Context) -> list[Figure]:
     block = statistics.mean(r.accuracy for r in folds)
     ctx.accuracy.update({"block": block, "late": late.accuracy, "digits": digits.accuracy})
     per_fold = ", ".join(f"{r.accuracy:.3f}" for r in folds)
-    quick = f"quick: {cfg.time_budget:g} s of training per split, fold 0 only; " if ctx.quick else ""
+    quick = f"quick: {cfg.epochs} epochs per split, fold 0 only; " if ctx.quick else ""
     return [
         Figure("train", SPLITS["block"], block, "", target=ctx.target(0.97), better="higher",
                detail=f"{quick}folds {per_fold}; block = index // 300, fold k tests block % 5 == k; {mach}"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +71,40 @@ def save(path: Path | str, model: GestureNet, labels: list[str], none_label: str
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def previous_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.prev{path.suffix}")
+
+
+def keep_previous(path: Path | str) -> dict | None:
+    """Copy an existing checkpoint aside before it is replaced; returns what it validated at.
+
+    A copy, not a rename: if the new save fails, the old file is still where the live loop
+    looks for it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        old = load(path)
+    except GestureError:
+        return None  # not a checkpoint of ours: nothing worth keeping or comparing
+    prev = previous_path(path)
+    tmp = prev.with_name(f".{prev.name}.tmp")
+    shutil.copy2(path, tmp)
+    os.replace(tmp, prev)
+    metrics = old.meta.get("metrics", {})
+    return {"path": prev, "accuracy": metrics.get("accuracy"), "split": metrics.get("split")}
+
+
+def compare(previous: dict, accuracy: float, split: str) -> str:
+    """One line on the replaced checkpoint, loud when the new one is worse on the same validation."""
+    old = previous["accuracy"]
+    if old is not None and previous["split"] == split and accuracy < old - 0.005:
+        return (f"WARNING: the new model validates at {accuracy:.3f}, below the {old:.3f} of the checkpoint it "
+                f"replaced on the same validation frames; that one is kept at {previous['path']} (copy it back to use it)")
+    return f"the checkpoint it replaced is kept at {previous['path']}"
 
 
 def _first_line(e: Exception) -> str:

@@ -89,10 +89,10 @@ def cmd_demo(args) -> int:
                 raise GestureError(f"--gestures: {g!r} is the no-gesture class, which the tour records anyway")
         if args.frames is not None and args.frames < MIN_DEMO_FRAMES:
             raise GestureError(f"--frames must be at least {MIN_DEMO_FRAMES} per session to train on, got {args.frames}")
-        return camera_demo(args.camera, out, gestures, args.frames or 300, args.time_budget)
+        return camera_demo(args.camera, out, gestures, args.frames or 300, args.epochs)
     if args.gestures is not None:
         raise GestureError("--gestures only applies to the camera tour (--camera)")
-    cfg = DemoConfig(out=out, time_budget=args.time_budget, seed=args.seed)
+    cfg = DemoConfig(out=out, epochs=args.epochs, time_budget=args.time_budget, seed=args.seed)
     if args.frames is not None:
         if args.frames < 2 * MIN_DEMO_FRAMES:
             raise GestureError(f"--frames must be at least {2 * MIN_DEMO_FRAMES} (two sessions), got {args.frames}")
@@ -163,7 +163,7 @@ def cmd_run(args) -> int:
 
 def get_parser() -> Parser:
     from .capture import LIVE_FPS
-    from .config import ModelConfig, TrainConfig
+    from .config import MIN_EPOCHS, TRAIN_STEPS, ModelConfig, TrainConfig
 
     d = ModelConfig()
     p = Parser(prog="gesture", description="Hand gestures in front of a webcam, turned into key presses.")
@@ -210,11 +210,13 @@ def get_parser() -> Parser:
     tr.add_argument("--data", default=str(t.data), help=f"data folder (default {t.data})")
     tr.add_argument("--out", default=str(t.out), help=f"checkpoint to write (default {t.out})")
     tr.add_argument("--epochs", type=_positive_int, default=None,
-                    help="maximum epochs (default: enough for about 900 optimiser steps, at least 60)")
+                    help=f"epochs (default: enough for {TRAIN_STEPS} optimiser steps, at least {MIN_EPOCHS}; "
+                         "the same on any machine)")
     tr.add_argument("--size", type=_positive_int, default=t.size, help=f"model input side in px (default {t.size})")
     tr.add_argument("--width", type=_positive_float, default=t.width, help=f"channel width multiplier (default {t.width})")
-    tr.add_argument("--time-budget", type=_positive_float, metavar="SECONDS", default=t.time_budget,
-                    help=f"fit the training into this many seconds, keeping the best weights (default {t.time_budget:g})")
+    tr.add_argument("--time-budget", type=_positive_float, metavar="SECONDS", default=None,
+                    help="stop after this many seconds, keeping the best weights; off by default, and it warns "
+                         "when it cuts training short (the model then depends on the machine's speed)")
     tr.add_argument("--seed", type=int, default=t.seed, help=f"random seed (default {t.seed})")
     tr.add_argument("--none-label", metavar="NAME",
                     help="the label that means no gesture (default: none, nothing, no_gesture or background)")
@@ -270,8 +272,10 @@ def get_parser() -> Parser:
                     help=f"frames per label (default {dm.frames} for the synthetic camera over two sessions, "
                          "300 per session with --camera)")
     de.add_argument("--gestures", help="with --camera: the gestures to record (default palm,fist,v)")
-    de.add_argument("--time-budget", type=_positive_float, metavar="SECONDS", default=dm.time_budget,
-                    help=f"seconds of training (default {dm.time_budget:g})")
+    de.add_argument("--epochs", type=_positive_int, default=None,
+                    help="training epochs (default: the trainer's own plan, fixed by the data)")
+    de.add_argument("--time-budget", type=_positive_float, metavar="SECONDS", default=None,
+                    help="stop training after this many seconds (off by default; it warns when it cuts in)")
     de.add_argument("--seed", type=int, default=dm.seed,
                     help=f"seed of the synthetic scenes, without --camera (default {dm.seed})")
     de.set_defaults(func=cmd_demo)

@@ -43,7 +43,8 @@ MIN_DEMO_FRAMES = 20  # per label and session: the trainer holds some out, and n
 class DemoConfig:
     out: Path | None = None  # default: demo/<date-time>
     frames: int = 400  # per label, over two sessions
-    time_budget: float = 50.0
+    epochs: int | None = None  # None: the trainer's own plan, fixed by the data
+    time_budget: float | None = None  # an optional cap; the trainer says so when it cuts in
     seed: int = 0
 
 
@@ -85,12 +86,14 @@ def synth_demo(cfg: DemoConfig, log=print, progress: bool = True) -> dict:
             recorded += len(res.written)
     log(f"    {recorded} frames in {data}/\n")
 
-    log(f"2/4 train, within {cfg.time_budget:g} s (validation holds out one whole session)")
-    metrics = train(TrainConfig(data=data, out=ckpt, time_budget=cfg.time_budget, seed=cfg.seed),
+    log("2/4 train (validation holds out one whole session)")
+    metrics = train(TrainConfig(data=data, out=ckpt, epochs=cfg.epochs, time_budget=cfg.time_budget, seed=cfg.seed),
                     log=lambda *a: None, progress=progress)
     # The per-class table is in model/metrics.json; here only what a newcomer needs.
     log(f"    validation accuracy {metrics['accuracy']:.3f} after {metrics['train_seconds']:.0f} s "
         f"({metrics['epochs_run']} epochs); reports in {ckpt.parent}/\n")
+    if metrics["cut_short"]:
+        log(f"    WARNING: {metrics['stopped']}; the model is weaker than without --time-budget\n")
 
     log("3/4 key map")
     keys = out / "keys.toml"
@@ -150,7 +153,7 @@ def ask(prompt: str, default: str = "") -> str:
     return answer or default
 
 
-def camera_demo(source: str, out: Path | None, gestures: list[str], frames: int, time_budget: float,
+def camera_demo(source: str, out: Path | None, gestures: list[str], frames: int, epochs: int | None = None,
                 log=print) -> int:
     """Walk a person through capture, train, key map and run on their own camera."""
     out = _fresh(out)
@@ -176,8 +179,8 @@ def camera_demo(source: str, out: Path | None, gestures: list[str], frames: int,
             break
         session += 1
     log(format_report(check(data, progress=False)))
-    log(f"\nTraining (up to {time_budget:g} s)...")
-    train(TrainConfig(data=data, out=ckpt, time_budget=time_budget), log=log)
+    log("\nTraining...")
+    train(TrainConfig(data=data, out=ckpt, epochs=epochs), log=log)
     write_keys(keys, ckpt)
     log(f"\nWrote a starter key map, {keys}. Edit it to choose your keys.")
     real = ask("Send real key presses now? Without that the run only shows and logs what it would press. [y/N] ", "n")

@@ -26,6 +26,16 @@ class Split:
     train: list[int] = field(default_factory=list)  # indices into the sample list
     val: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what was held out and why, per class
+    one_session: list[str] = field(default_factory=list)  # classes validated within their only recording
+
+    @property
+    def honest(self) -> str:
+        """What the validation figure can claim, in the words a user should read next to it."""
+        if not self.one_session:
+            return "on a session it never saw"
+        return (f"within one recording ({', '.join(self.one_session)} had a single session): this cannot "
+                "predict another day; record a second session in other light, distance, position and clothes "
+                "(gesture capture LABEL --session NAME)")
 
 
 def validation_split(samples: list[Sample], fraction: float = TrainConfig.val_fraction, seed: int = 0) -> Split:
@@ -42,6 +52,7 @@ def validation_split(samples: list[Sample], fraction: float = TrainConfig.val_fr
             train, val, note = _hold_out_session(label, sessions, fraction)
         else:
             train, val, note = _hold_out_blocks(label, samples, idx, fraction, seed)
+            split.one_session.append(label)
         split.train += train
         split.val += val
         split.notes.append(note)

@@ -126,9 +126,10 @@ class FitResult:
     best_val_acc: float
     stopped: str  # why training ended
     seconds: float
-    planned: int  # epochs the schedule was finally planned for (fewer than asked under a time budget)
+    planned: int  # epochs the schedule was planned for, from the data alone
     augment: AugmentConfig  # the augmentation trained with, for the checkpoint
     interrupted: bool = False
+    cut_short: bool = False  # the time budget stopped it before the plan was done
 
 
 def fit(data: Data, train_idx: list[int], val_idx: list[int], cfg: TrainConfig, pcfg: PreprocessConfig,
@@ -146,9 +147,9 @@ def fit(data: Data, train_idx: list[int], val_idx: list[int], cfg: TrainConfig, 
     weights = counts.sum() / (len(data.labels) * counts.clamp(min=1))
 
     steps_per_epoch = max(1, math.ceil(len(tr) / cfg.batch_size))
-    max_epochs = planned = cfg.epochs_for(len(tr))
+    planned = cfg.epochs_for(len(tr))
     history, best, best_state, best_epoch = [], None, None, 0
-    step, start, stopped, interrupted = 0, time.monotonic(), "all epochs done", False
+    step, start, stopped, interrupted, cut_short = 0, time.monotonic(), "all epochs done", False, False
     bar = tqdm(total=planned, desc="training", unit="epoch", file=sys.stderr, disable=not progress)
     try:
         epoch = 0
@@ -169,15 +170,15 @@ def fit(data: Data, train_idx: list[int], val_idx: list[int], cfg: TrainConfig, 
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}", val_acc=f"{val_acc:.3f}", best=f"{best:.3f}@{best_epoch}")
-            if cfg.time_budget:
-                # Re-plan from the mean epoch time so the learning-rate schedule still ends at
-                # zero inside the budget (one slow epoch on a busy machine must not cut it short).
+            if cfg.time_budget and epoch < planned:
+                # A cap, never a plan: the schedule is fixed by the data, so a slow machine takes
+                # longer instead of silently giving a worse model. Stop before an epoch that
+                # would end past the cap, and let train() say loudly that it cut in.
                 elapsed = time.monotonic() - start
-                fits = int(cfg.time_budget // (elapsed / epoch))
-                new_plan = max(epoch, min(max_epochs, fits))
-                if new_plan != planned:
-                    planned = new_plan
-                    bar.total = planned
+                if elapsed + elapsed / epoch > cfg.time_budget:
+                    cut_short = True
+                    stopped = f"the {cfg.time_budget:g} s time budget cut training short after {epoch} of {planned} epochs"
+                    break
             # Only in the second half: while the learning rate is high, validation accuracy
             # swings, and stopping there would keep a noisy mid-training snapshot.
             if epoch - best_epoch >= cfg.patience and epoch >= planned / 2:
@@ -191,7 +192,7 @@ def fit(data: Data, train_idx: list[int], val_idx: list[int], cfg: TrainConfig, 
         raise GestureError("stopped before the first epoch finished; nothing to save")
     model.load_state_dict(best_state)
     return FitResult(model.eval(), history, best_epoch, best, stopped, time.monotonic() - start, planned, aug,
-                     interrupted)
+                     interrupted, cut_short)
 
 
 def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
@@ -216,27 +217,35 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
     _, _, pred = evaluate(res.model, data, torch.tensor(split.val), pcfg, cfg.size)
     m = reports.metrics(data.y[split.val].numpy(), pred, data.labels)
     m.update({
-        "split": "validation: " + "; ".join(split.notes),
-        "best_epoch": res.best_epoch, "epochs_run": len(res.history), "stopped": res.stopped,
+        "split": "validation: " + "; ".join(split.notes), "validated": split.honest,
+        "best_epoch": res.best_epoch, "epochs_run": len(res.history), "planned_epochs": res.planned,
+        "stopped": res.stopped, "cut_short": res.cut_short,
         "train_seconds": round(res.seconds, 1), "train_frames": len(split.train), "val_frames": len(split.val),
         "history": res.history,
     })
     meta = {
         "train": cfg.to_dict(),
         "augment": res.augment.to_dict(),
-        "metrics": {k: m[k] for k in ("accuracy", "per_class", "confusion", "labels", "split", "best_epoch")},
+        "metrics": {k: m[k] for k in ("accuracy", "per_class", "confusion", "labels", "split", "validated",
+                                      "best_epoch", "cut_short")},
         "data": {"root": str(cfg.data), "frames": len(data.samples), "fingerprint": fingerprint(data.samples)},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+    previous = checkpoint.keep_previous(cfg.out)
     out = checkpoint.save(cfg.out, res.model, data.labels, data.none_label, pcfg, meta)
     write_reports(out.parent, m)
-    budget = f", {len(res.history)} epochs fitted into the {cfg.time_budget:g} s time budget" if (
-        cfg.time_budget and res.planned < cfg.epochs_for(len(split.train))) else ""
-    log(f"\nvalidation accuracy {m['accuracy']:.3f} at epoch {res.best_epoch} of {len(res.history)} "
-        f"({res.stopped}{budget}; {res.seconds:.0f} s training)")
+    log(f"\nvalidation accuracy {m['accuracy']:.3f} {split.honest}")
+    log(f"  best at epoch {res.best_epoch} of {len(res.history)} ({res.stopped}; {res.seconds:.0f} s training)")
+    if res.cut_short:
+        log(f"WARNING: {res.stopped}. This model is weaker than this data gives: without --time-budget the "
+            f"same {res.planned} epochs run on any machine (here about {res.seconds / len(res.history) * res.planned:.0f} s).")
     log(reports.summary_table(m))
     log(f"saved {out}" + (" (the best weights so far: training was interrupted)" if res.interrupted else "")
         + f"; reports in {out.parent}/: metrics.json, confusion.png, curves.png")
+    if previous:
+        note = checkpoint.compare(previous, m["accuracy"], meta["metrics"]["split"])
+        if note:
+            log(note)
     m["interrupted"] = res.interrupted
     return m
 

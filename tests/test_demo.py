@@ -8,7 +8,7 @@ from conftest import gesture
 def test_demo_runs_the_whole_product_on_the_synthetic_camera(tmp_path):
     """Reduced: fewer frames and a shorter training than the real demo, the same code path."""
     out = tmp_path / "demo"
-    r = gesture("demo", "--out", out, "--frames", 200, "--time-budget", 30, timeout=600)
+    r = gesture("demo", "--out", out, "--frames", 200, "--epochs", 20, timeout=900)
     assert r.returncode == 0, r.stderr
     res = json.loads((out / "demo.json").read_text())
     # The real capture wrote both sessions of every label, and the manifest agrees.
@@ -43,7 +43,7 @@ def test_camera_tour_walks_through_capture_train_keys_and_run(tmp_path):
     out = tmp_path / "tour"
     cam = "synth:palm x30, none x30, seed=4, size=160x120"
     # Enter (palm), Enter (none), n (no second session), n (dry run, no real keys).
-    r = gesture("demo", "--camera", cam, "--out", out, "--gestures", "palm", "--frames", 30, "--time-budget", 3,
+    r = gesture("demo", "--camera", cam, "--out", out, "--gestures", "palm", "--frames", 30, "--epochs", 3,
                 input="\n\nn\nn\n", timeout=300)
     assert r.returncode == 0, r.stderr
     manifest = [json.loads(line) for line in (out / "data" / "manifest.jsonl").read_text().splitlines()]
