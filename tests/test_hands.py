@@ -1,0 +1,80 @@
+"""gesture.hands: MediaPipe's hand pipeline in NumPy + OpenCV + onnxruntime, checked against MediaPipe's own output."""
+import importlib.util
+
+import numpy as np
+import pytest
+
+from gesture.errors import GestureError
+from gesture.hands import LANDMARK_MODEL, PALM_MODEL, WEIGHTS, HandTracker
+
+# MediaPipe 0.10.21 (static_image_mode=True, model_complexity=0, max_num_hands=1) on
+# hagrid-people/palm/palm_00001.jpg (332x336): the 21 landmarks in pixels, label "Right", score 0.967.
+PHOTO = "hagrid-people/palm/palm_00001.jpg"
+MEDIAPIPE_PX = np.array([
+    [150, 191], [124, 189], [101, 174], [83, 165], [66, 166], [113, 127], [98, 101], [90, 84], [84, 69],
+    [132, 119], [131, 88], [131, 67], [132, 51], [151, 121], [155, 91], [158, 73], [159, 57],
+    [169, 131], [183, 110], [192, 96], [200, 83]], float)
+
+
+@pytest.fixture(scope="module")
+def weights():
+    if importlib.util.find_spec("onnxruntime") is None:
+        pytest.skip("onnxruntime is not installed (pip install onnxruntime): gesture.hands cannot run")
+    missing = [n for n in (PALM_MODEL, LANDMARK_MODEL) if not (WEIGHTS / n).is_file()]
+    if missing:
+        pytest.skip(f"hand models {missing} not found in {WEIGHTS}: make them with gesture/tflite_onnx.py")
+    return WEIGHTS
+
+
+@pytest.fixture
+def photo(datasets):
+    import cv2
+    path = datasets / PHOTO
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    return cv2.imread(str(path))
+
+
+def test_photo_landmarks_agree_with_mediapipe(weights, photo):
+    hand = HandTracker(weights, static=True)(photo)
+    assert hand is not None
+    h, w = photo.shape[:2]
+    assert hand.landmarks.shape == (21, 3) and hand.landmarks.dtype == np.float32
+    px = hand.landmarks[:, :2] * [w, h]
+    err = np.hypot(*(px - MEDIAPIPE_PX).T)
+    assert np.median(err) < 2 and err.max() < 6, err.round(1)
+    assert 0.5 < hand.presence <= 1 and hand.handedness > 0.5  # MediaPipe: "Right", 0.967
+    x0, y0, x1, y1 = hand.box
+    assert (x0, y0) == pytest.approx(tuple(px.min(0))) and (x1, y1) == pytest.approx(tuple(px.max(0)))
+
+
+def test_grey_frame_has_no_hand(weights):
+    tracker = HandTracker(weights, static=True)
+    assert tracker(np.full((240, 320, 3), 128, np.uint8)) is None
+    assert tracker.detected
+
+
+def test_tracking_reuses_the_roi(weights, photo):
+    tracker = HandTracker(weights, static=False)
+    first = tracker(photo)
+    assert first is not None and tracker.detected
+    moved = np.roll(photo, 3, axis=1)  # the next frame: the hand 3 px to the right
+    second = tracker(moved)
+    assert second is not None and not tracker.detected  # landmarks only, from the previous frame's ROI
+    shift = (second.landmarks[:, 0] - first.landmarks[:, 0]) * photo.shape[1]
+    assert np.median(shift) == pytest.approx(3, abs=1.5)
+    tracker.reset()
+    assert tracker(moved) is not None and tracker.detected
+
+
+def test_missing_weights_is_a_user_error(tmp_path):
+    with pytest.raises(GestureError, match="hand"):
+        HandTracker(tmp_path)
+
+
+def test_unreadable_weights_is_a_user_error(tmp_path):
+    pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+    for name in (PALM_MODEL, LANDMARK_MODEL):
+        (tmp_path / name).write_bytes(b"not an onnx model")
+    with pytest.raises(GestureError, match="cannot be read"):
+        HandTracker(tmp_path)
