@@ -269,12 +269,12 @@ def bench_run(ctx: Context) -> list[Figure]:
         # fold 0's held-out frames, every gesture between stretches of "nothing".
         test = protocols.asl_block(0)
         if ctx.fold0 is not None:  # trained by the train section; nothing after this needs its frames
-            (data, pcfg, model), ctx.fold0 = ctx.fold0, None
+            (data, pcfg, fold0), ctx.fold0 = ctx.fold0, None
         else:  # the train section did not run: train fold 0's model here
             data, pcfg, _ = protocols.load(root, tcfg)
-            model = protocols.train_on(data, [i for i, s in enumerate(data.samples) if not test(s)], tcfg, pcfg,
-                                       ctx.progress).model
-        ck = checkpoint.save(tmp / "fold0.pt", model, data.labels, data.none_label, pcfg, {})
+            _, fold0 = protocols.train_on(data, [i for i, s in enumerate(data.samples) if not test(s)], tcfg, pcfg,
+                                          ctx.progress)
+        ck = checkpoint.write(tmp / "fold0.pt", fold0)
         held = {g: [s for s in data.samples if test(s) and s.label == g] for g in data.labels}
         nothing = held["nothing"]
         parts = []
@@ -299,8 +299,8 @@ def bench_run(ctx: Context) -> list[Figure]:
         # Open set: trained on four gestures and nothing, shown the other two for the first time.
         known, unknown = ["A", "B", "L", "V", "nothing"], ["W", "Y"]
         data2, pcfg2, _ = protocols.load(root, tcfg, labels=known)
-        res2 = protocols.train_on(data2, list(range(len(data2.samples))), tcfg, pcfg2, ctx.progress)
-        ck2 = checkpoint.save(tmp / "open.pt", res2.model, data2.labels, data2.none_label, pcfg2, {})
+        _, open_ck = protocols.train_on(data2, list(range(len(data2.samples))), tcfg, pcfg2, ctx.progress)
+        ck2 = checkpoint.write(tmp / "open.pt", open_ck)
         everything = scan(root).samples
         by = {g: [s for s in everything if s.label == g] for g in unknown + ["nothing"]}
         hold = 3  # each real frame for 0.1 s: 200 frames make a gesture held for 20 s
@@ -449,12 +449,19 @@ def _peer_figures(ctx: Context, python: Path) -> list[Figure]:
     return figures
 
 
+def bench_prior(ctx: Context) -> list[Figure]:
+    from .bench_prior import bench_prior as figures  # its own module: it imports Figure from here
+
+    return figures(ctx)
+
+
 SECTIONS = {
     "model": bench_model,
     "capture": bench_capture,
     "train": bench_train,
     "run": bench_run,
     "peer": bench_peer,
+    "prior": bench_prior,
 }
 
 

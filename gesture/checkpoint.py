@@ -30,6 +30,8 @@ class Checkpoint:
     none_label: str | None
     preprocess: PreprocessConfig
     meta: dict  # training settings, metrics, data fingerprint
+    head: dict | None = None  # the landmark head's arrays (head.LandmarkHead), when trained on the hand prior
+    prior: dict | None = None  # which hand prior the head's landmarks came from (prior.identity())
 
 
 def check_writable(path: Path | str) -> None:
@@ -47,7 +49,7 @@ def check_writable(path: Path | str) -> None:
 
 
 def save(path: Path | str, model: GestureNet, labels: list[str], none_label: str | None,
-         pcfg: PreprocessConfig, meta: dict) -> Path:
+         pcfg: PreprocessConfig, meta: dict, head: dict | None = None, prior: dict | None = None) -> Path:
     """Write to a temporary file beside the target, then rename: a crash never leaves half a checkpoint."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,6 +61,9 @@ def save(path: Path | str, model: GestureNet, labels: list[str], none_label: str
         "none_label": none_label,
         "preprocess": pcfg.to_dict(),
         "meta": meta,
+        # Arrays as tensors: weights_only loading takes tensors and plain data, never numpy objects.
+        "head": None if head is None else {k: torch.as_tensor(v) if hasattr(v, "shape") else v for k, v in head.items()},
+        "prior": prior,
     }
     tmp = path.with_name(f".{path.name}.tmp")
     try:
@@ -107,6 +112,11 @@ def compare(previous: dict, accuracy: float, split: str) -> str:
     return f"the checkpoint it replaced is kept at {previous['path']}"
 
 
+def write(path: Path | str, ck: Checkpoint) -> Path:
+    """save() for a Checkpoint already in memory (the benchmark's fold models)."""
+    return save(path, ck.model, ck.labels, ck.none_label, ck.preprocess, ck.meta, ck.head, ck.prior)
+
+
 def _first_line(e: Exception) -> str:
     text = str(e).strip()
     return (text.splitlines()[0] if text else type(e).__name__)[:120]
@@ -137,4 +147,9 @@ def load(path: Path | str) -> Checkpoint:
         raise GestureError(f"{path} is a damaged gesture checkpoint ({_first_line(e)})") from None
     if len(labels) != cfg.num_classes:
         raise GestureError(f"{path} is a damaged gesture checkpoint ({len(labels)} labels for {cfg.num_classes} outputs)")
-    return Checkpoint(model.eval(), labels, raw.get("none_label"), pcfg, raw.get("meta", {}))
+    head = raw.get("head")
+    if head is not None:
+        head = {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in head.items()}
+        if head.get("w2") is None or head["w2"].shape[1] != len(labels):
+            raise GestureError(f"{path} is a damaged gesture checkpoint (its landmark head does not match its labels)")
+    return Checkpoint(model.eval(), labels, raw.get("none_label"), pcfg, raw.get("meta", {}), head, raw.get("prior"))

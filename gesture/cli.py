@@ -129,7 +129,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(
         data=Path(args.data), out=Path(args.out), epochs=args.epochs, size=args.size, width=args.width,
         time_budget=args.time_budget, seed=args.seed, none_label=args.none_label, flip=args.flip,
-        cache=not args.no_cache,
+        cache=not args.no_cache, prior=not args.from_scratch,
     )
     m = train(cfg)
     return 130 if m["interrupted"] else 0
@@ -223,6 +223,8 @@ def get_parser() -> Parser:
     tr.add_argument("--flip", action="store_true",
                     help="also train on mirrored frames (off by default: mirroring changes which hand is shown)")
     tr.add_argument("--no-cache", action="store_true", help="decode every frame again instead of using ~/.cache/gesture")
+    tr.add_argument("--from-scratch", action="store_true",
+                    help="only the whole-frame network, without the shipped hand prior and its landmark head")
     tr.set_defaults(func=cmd_train)
 
     ev = sub.add_parser("eval", help="a checkpoint's accuracy, per-class metrics and confusion on any data folder",

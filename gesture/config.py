@@ -110,6 +110,9 @@ class TrainConfig:
     aug_ramp: float = 0.3  # fraction of the epochs over which augmentation grows to full strength
     val_fraction: float = 0.2
     cache: bool = True
+    prior: bool = True  # the shipped hand prior and a landmark head beside the network; False: --from-scratch
+    idle: bool = True  # the shipped idle hands (gesture/idle.py) also teach the head the no-gesture class
+    idle_exclude: tuple = ()  # idle sets left out (the benchmark leaves out the set it scores)
 
     @property
     def margin(self) -> int:

@@ -50,8 +50,9 @@ def check(root: Path | str, quarantine: bool = False, progress: bool = True) -> 
         if info["frames"] < MIN_FRAMES:
             warnings.append(f"{label!r} has only {info['frames']} readable frames; record at least {MIN_FRAMES}")
         if len(info["sessions"]) == 1:
-            warnings.append(f"{label!r} has one session: validation will hold out time blocks of it instead of "
-                            "a whole session; record another session (new light or seat) for an honest check")
+            warnings.append(f"{label!r} has one session: its validation figure comes from within that one recording "
+                            "and cannot predict another day; record a second session (`--session NAME`) with other "
+                            "light, distance, position in the frame and clothes")
     counts = {k: v["frames"] for k, v in labels.items() if v["frames"]}
     if counts and max(counts.values()) > MAX_IMBALANCE * min(counts.values()):
         big, small = max(counts, key=counts.get), min(counts, key=counts.get)

@@ -141,7 +141,8 @@ def _verdict(score: dict) -> str:
 NONE_ADVICE = """Now the no-gesture class, `none`. It is what keeps keys from firing when you are not
 signing. While it records: leave the scene empty for a moment, put your hands on the
 keyboard and type, reach for a cup, move your hands through the frame, and show hand
-shapes that must NOT fire (waving, scratching, pointing at the screen)."""
+shapes that must NOT fire (waving, scratching, pointing at the screen). Let your hands
+hang idle or rest on the desk too: a resting hand in view must not fire either."""
 
 
 def ask(prompt: str, default: str = "") -> str:
@@ -173,8 +174,9 @@ def camera_demo(source: str, out: Path | None, gestures: list[str], frames: int,
             res = capture(CaptureConfig(label, count=frames, source=source, data=data, session=f"session-{session}"),
                           log=log)
             log(f"  kept {len(res.written)} frames ({res.reason})\n")
-        more = ask("Record another session in different light (lamp on/off, another seat)? "
-                   "Two or more sessions make a model that still works tomorrow. [y/N] ", "n")
+        more = ask("Record another session? Change what tomorrow will change: the light (lamp on/off), your "
+                   "distance, where your hand is in the frame, your sleeves. Two or more sessions make a model "
+                   "that still works tomorrow, and the only validation figure that says so. [y/N] ", "n")
         if not more.lower().startswith("y"):
             break
         session += 1

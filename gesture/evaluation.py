@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import checkpoint, reports
+from . import checkpoint, landmarks, prior, reports
 from .config import cores
 from .dataset import Sample, load_frames, scan
 from .errors import GestureError
 from .model import fuse
 from .preprocess import PreprocessConfig, normalize
+from .recognizer import combine
 
 BATCH = 256
 
@@ -24,15 +25,32 @@ def predict(model: torch.nn.Module, frames: np.ndarray, pcfg: PreprocessConfig) 
     return torch.cat(out).numpy() if out else np.zeros((0, model.cfg.num_classes), np.float32)
 
 
-def evaluate_samples(ck: checkpoint.Checkpoint, samples: list[Sample], label_map: dict[str, str],
-                     progress: bool = True) -> dict:
-    """Metrics for samples whose label maps to a checkpoint label; the others are reported, not dropped."""
+def predict_samples(ck: checkpoint.Checkpoint, samples: list[Sample], where: str = "the checkpoint",
+                    progress: bool = True) -> tuple[list[Sample], np.ndarray, np.ndarray, list[int]]:
+    """The live loop's probabilities for still frames: (readable samples, probs, hand found, unreadable indices)."""
+    if ck.head is not None:  # before decoding anything: a checkpoint of another prior is refused at once
+        prior.check(ck.prior, where)
     torch.set_num_threads(cores())
     model = fuse(ck.model).to(memory_format=torch.channels_last)
     frames, bad = load_frames(samples, ck.preprocess, 0, cache=False, progress=progress)
     skipped = set(bad)
     kept = [s for i, s in enumerate(samples) if i not in skipped]
     probs = predict(model, frames, ck.preprocess)
+    found = np.zeros(len(kept), bool)
+    if ck.head is not None:
+        from .head import LandmarkHead
+
+        lms = landmarks.extract(kept, lambda: prior.tracker(static=True), prior.key(), progress=progress)
+        found = lms.found
+        p_head = LandmarkHead(ck.head).probs(lms.points[found]) if found.any() else np.zeros((0, probs.shape[1]))
+        probs = combine(probs, p_head, found)
+    return kept, probs, found, bad
+
+
+def evaluate_samples(ck: checkpoint.Checkpoint, samples: list[Sample], label_map: dict[str, str],
+                     progress: bool = True, where: str = "the checkpoint") -> dict:
+    """Metrics for samples whose label maps to a checkpoint label; the others are reported, not dropped."""
+    kept, probs, found, bad = predict_samples(ck, samples, where, progress)
     pred = probs.argmax(1)
     known = [i for i, s in enumerate(kept) if s.label in label_map]
     index = {name: i for i, name in enumerate(ck.labels)}
@@ -47,6 +65,7 @@ def evaluate_samples(ck: checkpoint.Checkpoint, samples: list[Sample], label_map
         u["predicted"] = dict(u["predicted"].most_common())
     m["unknown_labels"] = unknown
     m["unreadable"] = [samples[i].path.as_posix() for i in bad]
+    m["hand_found"] = round(float(found.mean()), 4) if ck.head is not None and len(found) else None
     return m
 
 
@@ -69,7 +88,7 @@ def eval_folder(ckpt_path: Path | str, data_dir: Path | str, progress: bool = Tr
     if not mapping:
         raise GestureError(f"none of the labels in {data_dir} ({', '.join(ds.labels) or 'no labels'}) is one the "
                            f"checkpoint knows ({', '.join(ck.labels)}); labels are matched by folder name")
-    m = evaluate_samples(ck, ds.samples, mapping, progress)
+    m = evaluate_samples(ck, ds.samples, mapping, progress, where=str(ckpt_path))
     m.update({"checkpoint": str(ckpt_path), "data": str(data_dir), "notes": notes})
     return m
 

@@ -26,10 +26,11 @@ from .errors import GestureError, SourceLost
 from .keys import DryRunSender, KeyMap, KeySender, PynputSender, load_keymap, starter_keymap
 from .model import fuse
 from .preprocess import preprocess
+from .recognizer import Recognizer
 from .smoothing import DecisionConfig, Decider, Event
 from .sources import Source, open_source
 
-STAGES = ("read", "preprocess", "infer", "decide", "draw")
+STAGES = ("read", "hand", "preprocess", "infer", "decide", "draw")
 # One thread is enough for a 6 MMAC batch-1 forward pass (measured: no faster on two), and
 # it leaves the other core to the camera thread and the window.
 INFER_THREADS = 1
@@ -147,11 +148,14 @@ def active_text(decider: Decider) -> str:
 
 
 def draw_overlay(frame: np.ndarray, decider: Decider, crop: float, fps: float, ms: float,
-                 last_key: str | None) -> np.ndarray:
+                 last_key: str | None, hand=None) -> np.ndarray:
     """The mirrored frame, the model's crop box, the top label, a bar per class, speed and state."""
     h, w = frame.shape[:2]
     labels, probs, active = decider.labels, decider.smoothed, decider.active
     img = overlay.framed(frame, crop, True, overlay.GREEN if active else overlay.GREY)
+    if hand is not None:  # the hand the prior found, mirrored like the picture
+        x0, y0, x1, y1 = hand.box
+        cv2.rectangle(img, (int(w - x1), int(y0)), (int(w - x0), int(y1)), overlay.YELLOW, 2)
     top = int(np.argmax(probs))
     overlay.text(img, f"{labels[top]} {probs[top]:.2f}", (10, 30), 0.9)
     for i, (name, p) in enumerate(zip(labels, probs)):
@@ -196,6 +200,7 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
     dcfg = replace(dcfg, rest=dcfg.rest and keymap.require_rest)
     decider = Decider(ck.labels, ck.none_label, dcfg, keymap.rules)
     model = fuse(ck.model).to(memory_format=torch.channels_last)
+    recognizer = Recognizer(ck, str(cfg.checkpoint), video=True)
     if cfg.screenshot is not None:
         if not cv2.haveImageWriter(str(cfg.screenshot)):
             raise GestureError(f"cannot write a picture called {cfg.screenshot}; give it a .png or .jpg name")
@@ -265,9 +270,16 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
                     time.sleep(wait)
                     t0 += wait  # waiting for the clip's clock is not work
                 t1 = time.perf_counter()
-                x = preprocess(frame, ck.preprocess)
-                t2 = time.perf_counter()
-                probs = torch.softmax(model(x), 1)[0].numpy()
+                # The prior's hand first: where it finds one, the landmark head decides and the
+                # whole-frame network need not run (recognizer.combine's rule, per frame).
+                probs = recognizer.hand_probs(frame)
+                th = time.perf_counter()
+                if probs is None:
+                    x = preprocess(frame, ck.preprocess)
+                    t2 = time.perf_counter()
+                    probs = torch.softmax(model(x), 1)[0].numpy()
+                else:
+                    t2 = th
                 t3 = time.perf_counter()
                 events = decider.update(probs, t)
                 emit(events, i)
@@ -284,7 +296,7 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
                 fired = any(e.kind in ("tap", "press") for e in events)
                 img = None
                 if window is not None or (fired and not shot_taken):  # headless too, for the screenshot
-                    img = draw_overlay(frame, decider, ck.preprocess.crop, fps, ms, last_key)
+                    img = draw_overlay(frame, decider, ck.preprocess.crop, fps, ms, last_key, recognizer.hand)
                 if window is not None:
                     key = window.show(img)
                     if key in ("q", overlay.ESC):
@@ -300,7 +312,7 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
                 if fired and not shot_taken:
                     snapshot(img)
                 t5 = time.perf_counter()
-                for stage, dt in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+                for stage, dt in zip(STAGES, (t1 - t0, th - t1, t2 - th, t3 - t2, t4 - t3, t5 - t4)):
                     stats.times[stage].append(dt * 1000)
                 stats.frames += 1
         if not shot_taken and i >= 0:

@@ -179,6 +179,7 @@ class PeerResult:
     no_hand: float  # fraction of test frames where MediaPipe found no hand
     test_frames: int
     mlp_ms: float  # the MLP's time per frame, batch 1
+    pred: np.ndarray | None = None  # per test frame: the class index predicted (-1: no hand, no no-gesture class)
 
 
 def holdout(samples: list[Sample], lm: Landmarks, labels: list[str], none_label: str | None,
@@ -203,4 +204,4 @@ def holdout(samples: list[Sample], lm: Landmarks, labels: list[str], none_label:
             model(one)
         mlp_ms = (time.perf_counter() - t) / 200 * 1000
     return PeerResult(float((pred == y[test_side]).mean()), float(1 - lm.found[test_side].mean()), len(test_side),
-                      mlp_ms)
+                      mlp_ms, pred)

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import checkpoint
+from . import checkpoint, prior
 from .config import TrainConfig
 from .dataset import Sample, scan
 from .evaluation import evaluate_samples
 from .preprocess import PreprocessConfig
 from .splits import validation_split
-from .train import Data, fit, load_data
+from .train import Data, find_hands, fit, fit_landmark_head, load_data
 
 ASL_BLOCK = 300
 LATE_CUT = 2000
@@ -44,14 +44,25 @@ class HoldoutResult:
     train_seconds: float  # fit() wall time: the training loop, not the one-off decoding
     epochs: int
     metrics: dict
-    model: object = None  # the trained network, when the caller asked to keep it
+    model: object = None  # the trained checkpoint, when the caller asked to keep it
+    hand_found: float | None = None  # test frames where the prior found a hand
+    test_samples: list = None  # the test side, to score it again another way
 
 
-def train_on(data: Data, train_side: list[int], cfg: TrainConfig, pcfg: PreprocessConfig, progress: bool = False):
-    """Fit on these frames exactly as `gesture train` would: its own validation split, early stopping, budget."""
+def train_on(data: Data, train_side: list[int], cfg: TrainConfig, pcfg: PreprocessConfig,
+             progress: bool = False) -> tuple:
+    """Fit on these frames exactly as `gesture train` would: its own validation split, early
+    stopping, and the landmark head where the data has the prior's hands. Returns
+    (FitResult, the checkpoint to score), and the seconds the head took in FitResult.seconds."""
     inner = validation_split([data.samples[i] for i in train_side], cfg.val_fraction, cfg.seed)
-    return fit(data, [train_side[i] for i in inner.train], [train_side[i] for i in inner.val], cfg, pcfg,
-               progress=progress)
+    res = fit(data, [train_side[i] for i in inner.train], [train_side[i] for i in inner.val], cfg, pcfg,
+              progress=progress)
+    t = time.monotonic()
+    head = fit_landmark_head(data, train_side, cfg)
+    res.seconds += time.monotonic() - t
+    ck = checkpoint.Checkpoint(res.model, data.labels, data.none_label, pcfg, {}, head.state if head else None,
+                               prior.identity() if head else None)
+    return res, ck
 
 
 def holdout(name: str, data: Data, is_test: Callable[[Sample], bool], cfg: TrainConfig, pcfg: PreprocessConfig,
@@ -59,20 +70,21 @@ def holdout(name: str, data: Data, is_test: Callable[[Sample], bool], cfg: Train
     """Train on the frames `is_test` rejects, as `gesture train` would; score the others as `gesture eval` would."""
     train_side = [i for i, s in enumerate(data.samples) if not is_test(s)]
     test_side = [s for s in data.samples if is_test(s)]
-    res = train_on(data, train_side, cfg, pcfg, progress)
-    ck = checkpoint.Checkpoint(res.model, data.labels, data.none_label, pcfg, {})
+    res, ck = train_on(data, train_side, cfg, pcfg, progress)
     m = evaluate_samples(ck, test_side, {k: k for k in data.labels}, progress=False)
     return HoldoutResult(name, m["accuracy"], len(train_side), len(test_side), res.seconds, len(res.history), m,
-                         res.model if keep_model else None)
+                         ck if keep_model else None, m["hand_found"], test_side)
 
 
-def load(root: Path, cfg: TrainConfig, labels: list[str] | None = None) -> tuple[Data, PreprocessConfig, float]:
-    """All frames of a dataset (optionally some labels only), decoded once for every fold."""
+def load(root: Path, cfg: TrainConfig, labels: list[str] | None = None, step: int = 1) -> tuple[Data, PreprocessConfig, float]:
+    """All frames of a dataset (optionally some labels only, or every `step`-th), decoded once for every fold."""
     pcfg = cfg.preprocess()
     ds = scan(root)
-    samples = [s for s in ds.samples if labels is None or s.label in labels]
+    samples = [s for s in ds.samples if labels is None or s.label in labels][::step]
     t = time.monotonic()
     data = load_data(cfg, pcfg, samples=samples, none_label=ds.none_label, log=lambda *a: None, progress=False)
+    if cfg.prior:  # once per set: every fold's head, and its scoring, reads these
+        data.hands = find_hands(data, cfg, log=lambda *a: None, progress=False)
     return data, pcfg, time.monotonic() - t
 
 

@@ -21,13 +21,15 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from . import checkpoint, reports
+from . import checkpoint, idle, landmarks, prior, reports
 from .augment import AugmentConfig, augment, centre
 from .config import ModelConfig, TrainConfig, cores
 from .dataset import Sample, fingerprint, load_frames, scan
 from .errors import GestureError
+from .head import HeadConfig, LandmarkHead, fit_head
 from .model import GestureNet
 from .preprocess import PreprocessConfig, standardize
+from .recognizer import combine
 from .splits import validation_split
 
 MIN_FRAMES = 10  # per class, after unreadable files are skipped; fewer cannot be split honestly
@@ -41,6 +43,7 @@ class Data:
     y: torch.Tensor  # int64 class indices into labels
     labels: list[str]
     none_label: str | None
+    hands: landmarks.Landmarks | None = None  # the prior's hand per frame (find_hands), when training on it
 
 
 def load_data(cfg: TrainConfig, pcfg: PreprocessConfig, samples: list[Sample] | None = None,
@@ -105,7 +108,7 @@ def train_one_epoch(model, opt, data: Data, idx: torch.Tensor, cfg: TrainConfig,
 
 @torch.inference_mode()
 def evaluate(model, data: Data, idx: torch.Tensor, pcfg: PreprocessConfig, size: int) -> tuple[float, float, np.ndarray]:
-    """Loss, accuracy and predictions on the stored centres: exactly the pixels the live loop sees."""
+    """Loss, accuracy and probabilities on the stored centres: exactly the pixels the live loop sees."""
     model.eval()
     logits = torch.cat([
         model(standardize(centre(data.frames[idx[i:i + EVAL_BATCH]], size), pcfg))
@@ -113,9 +116,8 @@ def evaluate(model, data: Data, idx: torch.Tensor, pcfg: PreprocessConfig, size:
     ]) if len(idx) else torch.zeros(0, len(data.labels))
     y = data.y[idx]
     loss = F.cross_entropy(logits, y).item() if len(idx) else float("nan")
-    pred = logits.argmax(1)
-    acc = (pred == y).float().mean().item() if len(idx) else float("nan")
-    return loss, acc, pred.numpy()
+    acc = (logits.argmax(1) == y).float().mean().item() if len(idx) else float("nan")
+    return loss, acc, torch.softmax(logits, 1).numpy()
 
 
 @dataclass
@@ -203,6 +205,7 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
     except ValueError as e:
         raise GestureError(str(e)) from None
     checkpoint.check_writable(cfg.out)
+    ident = prior.identity() if cfg.prior else None  # a damaged prior file fails now, in one line
     t0 = time.monotonic()
     data = load_data(cfg, pcfg, log=log, progress=progress)
     log(f"{len(data.samples)} frames, {len(data.labels)} classes: " + ", ".join(
@@ -212,16 +215,20 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
     log("validation (never random frames: neighbours are near-duplicates):")
     for note in split.notes:
         log(f"  {note}")
+    if cfg.prior:
+        data.hands = find_hands(data, cfg, log, progress)
     res = fit(data, split.train, split.val, cfg, pcfg, progress=progress)
+    head = fit_landmark_head(data, split.train, cfg)
 
-    _, _, pred = evaluate(res.model, data, torch.tensor(split.val), pcfg, cfg.size)
-    m = reports.metrics(data.y[split.val].numpy(), pred, data.labels)
+    probs = validation_probs(res.model, head, data, split.val, pcfg, cfg.size)
+    m = reports.metrics(data.y[split.val].numpy(), probs.argmax(1), data.labels)
     m.update({
         "split": "validation: " + "; ".join(split.notes), "validated": split.honest,
         "best_epoch": res.best_epoch, "epochs_run": len(res.history), "planned_epochs": res.planned,
         "stopped": res.stopped, "cut_short": res.cut_short,
         "train_seconds": round(res.seconds, 1), "train_frames": len(split.train), "val_frames": len(split.val),
-        "history": res.history,
+        "history": res.history, "prior": ident["name"] if ident else None,
+        "hand_found": round(float(data.hands.found.mean()), 4) if data.hands is not None else None,
     })
     meta = {
         "train": cfg.to_dict(),
@@ -229,10 +236,12 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
         "metrics": {k: m[k] for k in ("accuracy", "per_class", "confusion", "labels", "split", "validated",
                                       "best_epoch", "cut_short")},
         "data": {"root": str(cfg.data), "frames": len(data.samples), "fingerprint": fingerprint(data.samples)},
+        "idle": idle.identity(cfg.idle_exclude) if head is not None and cfg.idle and data.none_label else None,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     previous = checkpoint.keep_previous(cfg.out)
-    out = checkpoint.save(cfg.out, res.model, data.labels, data.none_label, pcfg, meta)
+    out = checkpoint.save(cfg.out, res.model, data.labels, data.none_label, pcfg, meta,
+                          head.state if head else None, ident)
     write_reports(out.parent, m)
     log(f"\nvalidation accuracy {m['accuracy']:.3f} {split.honest}")
     log(f"  best at epoch {res.best_epoch} of {len(res.history)} ({res.stopped}; {res.seconds:.0f} s training)")
@@ -248,6 +257,43 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
             log(note)
     m["interrupted"] = res.interrupted
     return m
+
+
+def find_hands(data: Data, cfg: TrainConfig, log=print, progress: bool = True) -> landmarks.Landmarks:
+    """Every frame's hand through the prior, once (cached like the decoded frames)."""
+    t = time.monotonic()
+    lms = landmarks.extract(data.samples, lambda: prior.tracker(static=True), prior.key(), cache=cfg.cache,
+                            progress=progress)
+    log(f"hand prior ({prior.NAME}): a hand in {lms.found.mean():.0%} of the frames "
+        f"({time.monotonic() - t:.1f} s); the landmark head learns from those, the network from every frame")
+    return lms
+
+
+def fit_landmark_head(data: Data, train_idx: list[int], cfg: TrainConfig) -> LandmarkHead | None:
+    """The head on the training side's frames where the prior found a hand; None without the prior
+    or a single hand. It needs no validation split: its steps are fixed."""
+    if data.hands is None:
+        return None
+    idx = np.array([i for i in train_idx if data.hands.found[i]], np.int64)
+    if len(idx) == 0:
+        return None
+    points, y = data.hands.points[idx], data.y.numpy()[idx]
+    if cfg.idle and data.none_label is not None:
+        # Other people's idle hands join the user's own `none`: hands at rest must not fire.
+        extra = idle.load(cfg.idle_exclude)
+        points = np.concatenate([points, extra])
+        y = np.concatenate([y, np.full(len(extra), data.labels.index(data.none_label), y.dtype)])
+    return fit_head(points, y, len(data.labels), HeadConfig(seed=cfg.seed))
+
+
+def validation_probs(model, head: LandmarkHead | None, data: Data, idx: list[int], pcfg: PreprocessConfig,
+                     size: int) -> np.ndarray:
+    """What the live loop would say on the validation frames: recognizer.combine's rule."""
+    _, _, probs = evaluate(model, data, torch.tensor(idx), pcfg, size)
+    if head is None:
+        return probs
+    found = data.hands.found[idx]
+    return combine(probs, head.probs(data.hands.points[idx][found]) if found.any() else None, found)
 
 
 def write_reports(folder: Path, m: dict) -> None:

@@ -19,6 +19,15 @@ PEER = {"peer (MediaPipe lite + MLP), ms per frame", "gesture speed-up over the 
         "peer: sign-digits person-disjoint accuracy", "gesture / peer accuracy, digits split",
         "peer: frames of asl-frames showing a hand where none was found",
         "peer: frames of sign-digits showing a hand where none was found"}
+PRIOR = {"finger-count, trained on set1, scored on set2", "finger-count, trained on set2, scored on set1",
+         "training time, finger-count set1 (1,439 frames in a full run)", "640x480 replay with the prior, processing per frame (p50)",
+         "hagrid-people, people never seen (19 classes)",
+         "idle hands read as a gesture: hagrid-people no_gesture, people never seen",
+         "drone-gestures no_class frames read as a hagrid gesture",
+         "key presses per 1000 frames, drone-gestures no_class replay"}
+PRIOR_PEER = {"peer: finger-count, trained on set1, scored on set2", "peer: finger-count, trained on set2, scored on set1",
+              "peer: hagrid-people, people never seen (19 classes)", "peer: idle hands read as a gesture, hagrid-people",
+              "gesture / peer accuracy, hagrid-people people never seen"}
 
 
 def test_quick_bench_writes_every_figure_as_json(tmp_path):
@@ -30,9 +39,9 @@ def test_quick_bench_writes_every_figure_as_json(tmp_path):
     figures = {f["name"]: f for f in data["figures"]}
     expected = MODEL | CAPTURE | RUN_SPEED
     if DATASETS.is_dir():
-        expected |= TRAIN | RUN_REAL
+        expected |= TRAIN | RUN_REAL | PRIOR
         if peer.peer_python():
-            expected |= PEER
+            expected |= PEER | PRIOR_PEER
         else:
             assert "[peer] skipped: no .venv-peer" in r.stdout
     else:
@@ -40,7 +49,7 @@ def test_quick_bench_writes_every_figure_as_json(tmp_path):
     assert expected <= set(figures), expected - set(figures)
     for f in figures.values():
         assert isinstance(f["value"], float) and f["unit"] is not None
-        assert f["machine"] and f["section"] in ("model", "capture", "train", "run", "peer")
+        assert f["machine"] and f["section"] in ("model", "capture", "train", "run", "peer", "prior")
         assert f["met"] in (True, False, None)
     for name in TRAIN - {"asl-frames block split, slowest fold's training"}:
         if name in figures:  # quick training shows the pipeline works, not what it achieves

@@ -1,0 +1,82 @@
+"""Idle hands shipped with the package: what a hand that means nothing looks like.
+
+A user records `none` in one room, often without their hands in view; tomorrow their hands
+hang at their sides, rest on the desk or half-close, and a model that never saw that reads
+them as a gesture (the most common complaint). So the landmark head also learns, as the
+no-gesture class, the landmarks of idle hands of many other people:
+
+    hagrid-people/no_gesture   relaxed hands at the side or on the lap, ~25 people and rooms (CC BY-SA 4.0)
+
+(drone-gestures/no_class is not idle: its frames show hands raised in shapes outside that
+set's commands, thumbs-up, open palms, pointing, which must not teach `none`.)
+
+`python -m gesture.idle DATASETS OUT` rebuilds the file from ../shared/datasets with the
+shipped hand prior (scripts/build-prior runs it). Only landmarks are kept: 21 points per
+hand, no pixels. SOURCES.md beside the file gives the licenses; the CC BY-SA 4.0 part
+makes the file CC BY-SA 4.0.
+"""
+from __future__ import annotations
+
+import io
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .hands import WEIGHTS
+
+IDLE_FILE = WEIGHTS / "idle_hands.npz"
+SETS = ("hagrid-people/no_gesture",)
+
+
+def load(exclude: tuple[str, ...] = (), path: Path = IDLE_FILE) -> np.ndarray:
+    """(N, 21, 3) idle-hand landmarks in pixels, without the sets named in `exclude`
+    (a benchmark leaves out the set it scores)."""
+    if not path.is_file():
+        return np.zeros((0, 21, 3), np.float32)
+    with np.load(path) as z:
+        points, source = z["points"].astype(np.float32), z["source"]
+    keep = np.array([SETS[i] not in exclude and SETS[i].split("/")[0] not in exclude for i in source], bool)
+    return points[keep] if len(keep) else points
+
+
+def identity(exclude: tuple[str, ...] = (), path: Path = IDLE_FILE) -> dict | None:
+    """What a checkpoint records of the idle hands it learned from."""
+    if not path.is_file():
+        return None
+    import hashlib
+
+    return {"sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "hands": len(load(exclude, path)),
+            "excluded": list(exclude)}
+
+
+def build(datasets: Path, out: Path = IDLE_FILE) -> dict:
+    from . import landmarks, prior
+    from .dataset import scan
+
+    points, source, counts = [], [], {}
+    for i, name in enumerate(SETS):
+        folder, label = name.split("/")
+        samples = sorted((s for s in scan(datasets / folder).samples if s.label == label), key=lambda s: s.path.name)
+        lms = landmarks.extract(samples, lambda: prior.tracker(static=True), prior.key(), cache=False, progress=True)
+        points.append(lms.points[lms.found])
+        source += [i] * int(lms.found.sum())
+        counts[name] = (int(lms.found.sum()), len(samples))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # float16: a tenth of a pixel is far finer than the landmarks are accurate. Written as
+    # np.savez would, but with a fixed date in the zip, so a rebuild gives the same bytes.
+    arrays = {"points": np.concatenate(points).astype(np.float16), "source": np.array(source, np.uint8)}
+    with zipfile.ZipFile(out, "w") as z:
+        for name, arr in arrays.items():
+            buf = io.BytesIO()
+            np.save(buf, arr)
+            z.writestr(zipfile.ZipInfo(f"{name}.npy", (1980, 1, 1, 0, 0, 0)), buf.getvalue(), zipfile.ZIP_DEFLATED)
+    return counts
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit("usage: python -m gesture.idle DATASETS OUT.npz")
+    for name, (kept, total) in build(Path(sys.argv[1]), Path(sys.argv[2])).items():
+        print(f"{name}: a hand in {kept} of {total} images")

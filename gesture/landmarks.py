@@ -1,0 +1,147 @@
+"""Hand landmarks for a data folder, found once and cached, and the features the head reads.
+
+    extract     every sample's 21 landmarks through the shipped hand prior (hands.py),
+                cached under ~/.cache/gesture like the decoded frames
+    features    21 x 3 landmarks -> a vector that ignores where the hand is, how big it is
+                and how it is turned, so a new seat, distance or camera angle changes nothing
+
+The landmarks come from MediaPipe's palm detector and hand-landmark models, which learned
+hand geometry from very many hands; a user's few hundred frames cannot teach that. The
+features are what a gesture is made of: the shape of the fingers relative to the palm.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .dataset import Sample, cache_dir, fingerprint, parallel_map
+from .images import read_image
+
+LANDMARKS_VERSION = 1  # bump when extraction changes, so cached landmarks are not reused
+FEATURES_VERSION = 2  # stored in the checkpoint: a head only reads the features it was trained on
+WRIST, INDEX_MCP, MIDDLE_MCP, PINKY_MCP = 0, 5, 9, 17
+TIPS = (4, 8, 12, 16, 20)
+# The joints of each finger from its base to its tip, for the bend angles.
+FINGERS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))
+
+
+@dataclass
+class Landmarks:
+    points: np.ndarray  # (N, 21, 3) float32: x, y in frame pixels, z at the same scale; zeros where no hand
+    found: np.ndarray  # (N,) bool
+    seconds: float = 0.0  # the time it took to find them (0 when they came from a cache)
+
+
+def features(points: np.ndarray) -> np.ndarray:
+    """(N, 21, 3) landmarks in pixels -> (N, 85) float32 features, invariant to place, size and which hand.
+
+    The hand is moved to the wrist, scaled by the palm's length (wrist to middle-finger base)
+    and turned so that the palm points up; a hand whose index base then lies right of its
+    pinky base is mirrored. That one rule covers a left hand, and also the back of the hand
+    against its palm, which look the same in 2-D (measured: mirroring by MediaPipe's own
+    left/right label cost 5-15 points from one session to the next). Then what a gesture is
+    made of: each finger's bend at its three joints, how far each fingertip is from the
+    wrist, its own base and the other tips, the thumb tip to each finger base, the spread
+    between neighbouring fingers, and, last, which way the palm points in the frame (a
+    hand hanging idle points down; `like` and `dislike` differ only in that).
+    """
+    p = np.asarray(points, np.float32)
+    p = p - p[:, WRIST:WRIST + 1]
+    up = p[:, MIDDLE_MCP, :2]
+    palm = np.linalg.norm(up, axis=1).clip(min=1e-6)
+    sin, cos = up[:, 0] / palm, -up[:, 1] / palm  # the palm's tilt from straight up
+    x, y = p[..., 0], p[..., 1]
+    xr = cos[:, None] * x + sin[:, None] * y  # a turn by -tilt: the palm's axis lands on (0, -palm)
+    yr = -sin[:, None] * x + cos[:, None] * y
+    q = np.stack([xr, yr, p[..., 2]], -1) / palm[:, None, None]
+    mirror = q[:, INDEX_MCP, 0] > q[:, PINKY_MCP, 0]
+    q[mirror, :, 0] *= -1
+    q[mirror, :, 2] *= -1
+    sin = np.where(mirror, -sin, sin)
+
+    def unit(v):
+        return v / np.linalg.norm(v, axis=-1, keepdims=True).clip(min=1e-6)
+
+    bends = []
+    for f in FINGERS:
+        chain = (WRIST,) + f
+        for a, b, c in zip(chain[:-2], chain[1:-1], chain[2:]):
+            bends.append((unit(q[:, b] - q[:, a]) * unit(q[:, c] - q[:, b])).sum(1))
+    tips = q[:, list(TIPS)]
+    bases = q[:, [f[0] for f in FINGERS]]
+    pairs = [(i, j) for i in range(5) for j in range(i + 1, 5)]
+    dirs = unit(tips - bases)
+    parts = [
+        q[:, 1:, :2].reshape(len(q), -1),  # 40: the canonical 2-D shape
+        np.stack(bends, 1),  # 15
+        np.linalg.norm(tips, axis=2),  # 5: tip to wrist
+        np.linalg.norm(tips - bases, axis=2),  # 5: tip to its own base
+        np.stack([np.linalg.norm(tips[:, i] - tips[:, j], axis=1) for i, j in pairs], 1),  # 10
+        np.linalg.norm(q[:, [TIPS[0]]] - q[:, [5, 9, 13, 17]], axis=2),  # 4: thumb tip to each finger base
+        (dirs[:, 1:] * dirs[:, :-1]).sum(2),  # 4: spread between neighbours
+        np.stack([sin, cos], 1),  # 2: which way the palm points
+    ]
+    return np.concatenate(parts, 1).astype(np.float32)
+
+
+_MEMO: dict = {}  # (file, size, mtime, prior) -> (points, found): a benchmark scores many subsets of one set
+
+
+def _memo_key(s: Sample, prior_id: str) -> tuple:
+    st = s.path.stat()
+    return str(s.path), st.st_size, st.st_mtime_ns, prior_id
+
+
+def extract(samples: list[Sample], make_tracker, prior_id: str, *, cache: bool = True,
+            progress: bool = True) -> Landmarks:
+    """Each sample's hand, found as in a still photograph (no tracking between files).
+
+    `make_tracker()` builds a hands.HandTracker; one per worker thread, since an ONNX
+    Runtime session with its own buffers is cheaper than a lock. Results are kept in
+    memory per file, and with `cache` on disk per file list, like the decoded frames.
+    """
+    key = hashlib.sha1(json.dumps([fingerprint(samples), prior_id, LANDMARKS_VERSION]).encode()).hexdigest()[:20]
+    path = cache_dir() / f"landmarks-{key}.npz"
+    keys = [_memo_key(s, prior_id) for s in samples]
+    if cache and path.exists() and not all(k in _MEMO for k in keys):
+        try:
+            with np.load(path) as z:
+                _MEMO.update((k, (p, bool(f))) for k, p, f in zip(keys, z["points"], z["found"]))
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache is just computed again
+    todo = [i for i, k in enumerate(keys) if k not in _MEMO]
+    local = threading.local()
+    t = time.monotonic()
+
+    def one(s: Sample):
+        if not hasattr(local, "tracker"):
+            local.tracker = make_tracker()
+        img = read_image(s.path)
+        hand = None if img is None else local.tracker(img)
+        return None if hand is None else hand_pixels(hand, img.shape)
+
+    for i, r in zip(todo, parallel_map(one, [samples[i] for i in todo], "finding hands", progress and bool(todo))):
+        _MEMO[keys[i]] = (np.zeros((21, 3), np.float32), False) if r is None else (r, True)
+    points = np.stack([_MEMO[k][0] for k in keys]) if keys else np.zeros((0, 21, 3), np.float32)
+    found = np.array([_MEMO[k][1] for k in keys], bool)
+    if cache and todo:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(tmp, points=points, found=found)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return Landmarks(points, found, time.monotonic() - t)
+
+
+def hand_pixels(hand, shape) -> np.ndarray:
+    """A Hand's normalised landmarks -> pixels, z on the x scale (as MediaPipe defines z)."""
+    h, w = shape[:2]
+    return hand.landmarks * np.array([w, h, w], np.float32)
