@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from . import bundle, runtime
 from .config import ModelConfig
 from .errors import GestureError
 from .model import GestureNet
@@ -32,6 +33,7 @@ class Checkpoint:
     meta: dict  # training settings, metrics, data fingerprint
     head: dict | None = None  # the landmark head's arrays (head.LandmarkHead), when trained on the hand prior
     prior: dict | None = None  # which hand prior the head's landmarks came from (prior.identity())
+    onnx: bytes | None = None  # the fused network as an ONNX graph (runtime.py), checked against the weights
 
 
 def check_writable(path: Path | str) -> None:
@@ -53,6 +55,7 @@ def save(path: Path | str, model: GestureNet, labels: list[str], none_label: str
     """Write to a temporary file beside the target, then rename: a crash never leaves half a checkpoint."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    graph = runtime.export(model)
     payload = {
         "format": FORMAT, "version": VERSION,
         "model": model.cfg.to_dict(),
@@ -64,6 +67,9 @@ def save(path: Path | str, model: GestureNet, labels: list[str], none_label: str
         # Arrays as tensors: weights_only loading takes tensors and plain data, never numpy objects.
         "head": None if head is None else {k: torch.as_tensor(v) if hasattr(v, "shape") else v for k, v in head.items()},
         "prior": prior,
+        # The graph as bytes in a uint8 tensor (weights_only loads tensors), and what ties it to the weights.
+        "onnx": torch.frombuffer(bytearray(graph), dtype=torch.uint8),
+        "onnx_weights": runtime.weights_hash(model.state_dict()),
     }
     tmp = path.with_name(f".{path.name}.tmp")
     try:
@@ -75,6 +81,8 @@ def save(path: Path | str, model: GestureNet, labels: list[str], none_label: str
     finally:
         if tmp.exists():
             tmp.unlink()
+    # Beside it, what the live loop reads without torch (bundle.py): the graph and the settings.
+    bundle.write(path, Checkpoint(model, list(labels), none_label, pcfg, meta, head, prior, graph))
     return path
 
 
@@ -96,9 +104,11 @@ def keep_previous(path: Path | str) -> dict | None:
     except GestureError:
         return None  # not a checkpoint of ours: nothing worth keeping or comparing
     prev = previous_path(path)
-    tmp = prev.with_name(f".{prev.name}.tmp")
-    shutil.copy2(path, tmp)
-    os.replace(tmp, prev)
+    for src, dst in ((path, prev), (bundle.path_for(path), bundle.path_for(prev))):
+        if src.is_file():
+            tmp = dst.with_name(f".{dst.name}.tmp")
+            shutil.copy2(src, tmp)
+            os.replace(tmp, dst)
     metrics = old.meta.get("metrics", {})
     return {"path": prev, "accuracy": metrics.get("accuracy"), "split": metrics.get("split")}
 
@@ -108,7 +118,8 @@ def compare(previous: dict, accuracy: float, split: str) -> str:
     old = previous["accuracy"]
     if old is not None and previous["split"] == split and accuracy < old - 0.005:
         return (f"WARNING: the new model validates at {accuracy:.3f}, below the {old:.3f} of the checkpoint it "
-                f"replaced on the same validation frames; that one is kept at {previous['path']} (copy it back to use it)")
+                f"replaced on the same validation frames; that one is kept at {previous['path']} (copy it back, with "
+                f"{bundle.path_for(previous['path']).name}, to use it)")
     return f"the checkpoint it replaced is kept at {previous['path']}"
 
 
@@ -152,4 +163,8 @@ def load(path: Path | str) -> Checkpoint:
         head = {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in head.items()}
         if head.get("w2") is None or head["w2"].shape[1] != len(labels):
             raise GestureError(f"{path} is a damaged gesture checkpoint (its landmark head does not match its labels)")
-    return Checkpoint(model.eval(), labels, raw.get("none_label"), pcfg, raw.get("meta", {}), head, raw.get("prior"))
+    graph = raw.get("onnx")
+    graph = graph.numpy().tobytes() if isinstance(graph, torch.Tensor) else None
+    runtime.check(graph, raw.get("onnx_weights"), model.state_dict(), str(path))
+    return Checkpoint(model.eval(), labels, raw.get("none_label"), pcfg, raw.get("meta", {}), head, raw.get("prior"),
+                      graph)

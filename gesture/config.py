@@ -94,7 +94,8 @@ MIN_EPOCHS, MAX_AUTO_EPOCHS = 10, 400
 class TrainConfig:
     data: Path = Path("data")
     out: Path = Path("checkpoints/gesture.pt")
-    epochs: int | None = None  # None: enough epochs for TRAIN_STEPS optimiser steps, at least MIN_EPOCHS
+    epochs: int | None = None  # None: enough epochs for `steps` optimiser steps, at least MIN_EPOCHS
+    steps: int = TRAIN_STEPS
     size: int = ModelConfig.size
     width: float = ModelConfig.width
     time_budget: float | None = None  # optional cap in seconds; when it cuts training short, it says so
@@ -119,11 +120,11 @@ class TrainConfig:
         return self.size // 8  # the border kept around each frame for shifts and zooms
 
     def epochs_for(self, frames: int) -> int:
-        """The epoch count: as asked, or enough for TRAIN_STEPS steps on this many training frames."""
+        """The epoch count: as asked, or enough for `steps` steps on this many training frames."""
         if self.epochs is not None:
             return self.epochs
         steps_per_epoch = max(1, -(-frames // self.batch_size))
-        return max(MIN_EPOCHS, min(MAX_AUTO_EPOCHS, -(-TRAIN_STEPS // steps_per_epoch)))
+        return max(MIN_EPOCHS, min(MAX_AUTO_EPOCHS, -(-self.steps // steps_per_epoch)))
 
     def preprocess(self) -> PreprocessConfig:
         return PreprocessConfig(size=self.size)

@@ -20,7 +20,6 @@ from .datacheck import check, format_report
 from .errors import GestureError
 from .live import RunConfig, format_summary, run, write_keys
 from .synth import NONE, parse_script
-from .train import train
 
 GESTURES = ("palm", "fist", "v", "l")
 # The demo's key map: slides, media, and one key held for as long as its gesture is shown.
@@ -85,6 +84,8 @@ def synth_demo(cfg: DemoConfig, log=print, progress: bool = True) -> dict:
                           log=lambda *a: None, progress=progress)
             recorded += len(res.written)
     log(f"    {recorded} frames in {data}/\n")
+
+    from .train import train  # imports torch: not at the top, so `gesture --help` and `run` start fast
 
     log("2/4 train (validation holds out one whole session)")
     metrics = train(TrainConfig(data=data, out=ckpt, epochs=cfg.epochs, time_budget=cfg.time_budget, seed=cfg.seed),
@@ -181,6 +182,8 @@ def camera_demo(source: str, out: Path | None, gestures: list[str], frames: int,
             break
         session += 1
     log(format_report(check(data, progress=False)))
+    from .train import train
+
     log("\nTraining...")
     train(TrainConfig(data=data, out=ckpt, epochs=epochs), log=log)
     write_keys(keys, ckpt)

@@ -1,6 +1,7 @@
 """`gesture eval`: a checkpoint's metrics on any data folder, preprocessed exactly as the live loop does."""
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -11,18 +12,17 @@ from . import checkpoint, landmarks, prior, reports
 from .config import cores
 from .dataset import Sample, load_frames, scan
 from .errors import GestureError
-from .model import fuse
-from .preprocess import PreprocessConfig, normalize
+from .runtime import FrameNet
+from .preprocess import to_input
 from .recognizer import combine
 
 BATCH = 256
 
 
-@torch.inference_mode()
-def predict(model: torch.nn.Module, frames: np.ndarray, pcfg: PreprocessConfig) -> np.ndarray:
+def predict(net: FrameNet, frames: np.ndarray, ck: checkpoint.Checkpoint) -> np.ndarray:
     """Class probabilities for uint8 frames already cropped and resized by preprocess.prepare."""
-    out = [torch.softmax(model(normalize(frames[i:i + BATCH], pcfg)), 1) for i in range(0, len(frames), BATCH)]
-    return torch.cat(out).numpy() if out else np.zeros((0, model.cfg.num_classes), np.float32)
+    out = [net.probs(to_input(frames[i:i + BATCH], ck.preprocess)) for i in range(0, len(frames), BATCH)]
+    return np.concatenate(out) if out else np.zeros((0, len(ck.labels)), np.float32)
 
 
 def predict_samples(ck: checkpoint.Checkpoint, samples: list[Sample], where: str = "the checkpoint",
@@ -31,11 +31,11 @@ def predict_samples(ck: checkpoint.Checkpoint, samples: list[Sample], where: str
     if ck.head is not None:  # before decoding anything: a checkpoint of another prior is refused at once
         prior.check(ck.prior, where)
     torch.set_num_threads(cores())
-    model = fuse(ck.model).to(memory_format=torch.channels_last)
+    net = FrameNet(ck, threads=cores(), log=lambda line: print(line, file=sys.stderr))
     frames, bad = load_frames(samples, ck.preprocess, 0, cache=False, progress=progress)
     skipped = set(bad)
     kept = [s for i, s in enumerate(samples) if i not in skipped]
-    probs = predict(model, frames, ck.preprocess)
+    probs = predict(net, frames, ck)
     found = np.zeros(len(kept), bool)
     if ck.head is not None:
         from .head import LandmarkHead

@@ -19,14 +19,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 
-from . import checkpoint, overlay
+from . import STARTED, bundle, overlay
 from .errors import GestureError, SourceLost
 from .keys import DryRunSender, KeyMap, KeySender, PynputSender, load_keymap, starter_keymap
-from .model import fuse
 from .preprocess import preprocess
 from .recognizer import Recognizer
+from .runtime import FrameNet
 from .smoothing import DecisionConfig, Decider, Event
 from .sources import Source, open_source
 
@@ -115,17 +114,22 @@ class Stats:
     frames: int = 0
     dropped: int = 0
     started: float = field(default_factory=time.perf_counter)
+    first_frame_s: float | None = None  # from the package's import to the first classified frame
 
     def summary(self) -> dict:
         wall = time.perf_counter() - self.started
         stages = {s: {"p50": round(float(np.percentile(v, 50)), 3), "p95": round(float(np.percentile(v, 95)), 3)}
                   for s, v in self.times.items() if v}
         per_frame = [sum(v) for v in zip(*(self.times[s] for s in STAGES if self.times[s]))]
+        # The work this project does on a frame, without waiting for the camera or the file.
+        work = [sum(v) for v in zip(*(self.times[s] for s in STAGES if s != "read" and self.times[s]))]
         return {
             "frames": self.frames, "fps": round(self.frames / wall, 1) if wall else 0.0,
             "dropped_stale_frames": self.dropped,
             "ms_per_frame": {"p50": round(float(np.percentile(per_frame, 50)), 3),
                              "p95": round(float(np.percentile(per_frame, 95)), 3)} if per_frame else {},
+            "processing_ms_p50": round(float(np.percentile(work, 50)), 3) if work else None,
+            "first_frame_s": None if self.first_frame_s is None else round(self.first_frame_s, 3),
             "stages_ms": stages, "events": dict(self.events),
         }
 
@@ -134,10 +138,13 @@ def format_summary(s: dict) -> str:
     lines = [f"{s['frames']} frames at {s['fps']} fps"
              + (f", {s['dropped_stale_frames']} stale camera frames dropped" if s["dropped_stale_frames"] else "")]
     if s["ms_per_frame"]:
-        lines.append(f"per frame: {s['ms_per_frame']['p50']:.2f} ms median, {s['ms_per_frame']['p95']:.2f} ms p95")
+        lines.append(f"per frame: {s['ms_per_frame']['p50']:.2f} ms median, {s['ms_per_frame']['p95']:.2f} ms p95; "
+                     f"{s['processing_ms_p50']:.2f} ms median without reading the frame")
     lines.append("  " + "  ".join(f"{k} {v['p50']:.2f}/{v['p95']:.2f}" for k, v in s["stages_ms"].items())
                  + "  (ms, p50/p95)")
     lines.append("events: " + (", ".join(f"{k} {v}" for k, v in sorted(s["events"].items())) or "none"))
+    if s.get("first_frame_s") is not None:
+        lines.append(f"first frame classified {s['first_frame_s']:.2f} s after start")
     return "\n".join(lines)
 
 
@@ -182,8 +189,22 @@ def apply(events: list[Event], sender: KeySender) -> None:
             sender.release(e.key)
 
 
+def load_for_run(path: Path, log=print):
+    """The live model without torch when the bundle beside the checkpoint matches it; else the checkpoint."""
+    from . import runtime
+
+    live, why = bundle.load(path)
+    if live is not None and runtime.have_onnxruntime():
+        return live
+    from . import checkpoint  # imports torch: about a second
+
+    if live is None:
+        log(f"loading {path} with torch, which starts slower: {why}")
+    return checkpoint.load(path)
+
+
 def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
-    ck = checkpoint.load(cfg.checkpoint)
+    ck = load_for_run(cfg.checkpoint, log)
     keymap = load_keymap(cfg.keys, ck.labels, ck.none_label) if cfg.keys else KeyMap({})
     if not keymap.rules:
         log("no --keys map: gestures are recognised and shown, but no key is sent "
@@ -199,8 +220,8 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
     dcfg = cfg.decision if cfg.threshold is None else replace(cfg.decision, threshold=cfg.threshold)
     dcfg = replace(dcfg, rest=dcfg.rest and keymap.require_rest)
     decider = Decider(ck.labels, ck.none_label, dcfg, keymap.rules)
-    model = fuse(ck.model).to(memory_format=torch.channels_last)
     recognizer = Recognizer(ck, str(cfg.checkpoint), video=True)
+    net = FrameNet(ck, threads=INFER_THREADS, log=log)
     if cfg.screenshot is not None:
         if not cv2.haveImageWriter(str(cfg.screenshot)):
             raise GestureError(f"cannot write a picture called {cfg.screenshot}; give it a .png or .jpg name")
@@ -251,70 +272,69 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
     # A recording shown in a window plays at its own frame rate, so a person can watch it;
     # headless (benchmarks, tests) it runs as fast as it can, frame by frame.
     pace = window is not None and not src.live
-    threads = torch.get_num_threads()  # restored at the end: a caller (bench, demo) may train next
-    torch.set_num_threads(INFER_THREADS)
     try:
-        with torch.inference_mode():
-            prev_arrival, wall0, t_first, arrival_fps = None, None, None, 0.0
-            while cfg.max_frames is None or i + 1 < cfg.max_frames:
-                t0 = time.perf_counter()
-                try:
-                    frame, t = next(frames)
-                except StopIteration:
+        prev_arrival, wall0, t_first, arrival_fps = None, None, None, 0.0
+        while cfg.max_frames is None or i + 1 < cfg.max_frames:
+            t0 = time.perf_counter()
+            try:
+                frame, t = next(frames)
+            except StopIteration:
+                break
+            i += 1
+            if pace:
+                if wall0 is None:
+                    wall0, t_first = time.perf_counter(), t
+                wait = max(0.0, wall0 + (t - t_first) - time.perf_counter())
+                time.sleep(wait)
+                t0 += wait  # waiting for the clip's clock is not work
+            t1 = time.perf_counter()
+            # The prior's hand first: where it finds one, the landmark head decides and the
+            # whole-frame network need not run (recognizer.combine's rule, per frame).
+            probs = recognizer.hand_probs(frame)
+            th = time.perf_counter()
+            if probs is None:
+                x = preprocess(frame, ck.preprocess)
+                t2 = time.perf_counter()
+                probs = net.probs(x)[0]
+            else:
+                t2 = th
+            t3 = time.perf_counter()
+            events = decider.update(probs, t)
+            emit(events, i)
+            t4 = time.perf_counter()
+            ms = (t4 - t0) * 1000
+            # A camera's own rate (dropped frames included); for a file, the rate it is played at.
+            if reader:
+                fps = reader.fps()
+            else:
+                if prev_arrival is not None:
+                    dt = t1 - prev_arrival
+                    arrival_fps = 0.9 * arrival_fps + 0.1 / dt if arrival_fps else 1 / max(dt, 1e-6)
+                prev_arrival, fps = t1, arrival_fps
+            fired = any(e.kind in ("tap", "press") for e in events)
+            img = None
+            if window is not None or (fired and not shot_taken):  # headless too, for the screenshot
+                img = draw_overlay(frame, decider, ck.preprocess.crop, fps, ms, last_key, recognizer.hand)
+            if window is not None:
+                key = window.show(img)
+                if key in ("q", overlay.ESC):
                     break
-                i += 1
-                if pace:
-                    if wall0 is None:
-                        wall0, t_first = time.perf_counter(), t
-                    wait = max(0.0, wall0 + (t - t_first) - time.perf_counter())
-                    time.sleep(wait)
-                    t0 += wait  # waiting for the clip's clock is not work
-                t1 = time.perf_counter()
-                # The prior's hand first: where it finds one, the landmark head decides and the
-                # whole-frame network need not run (recognizer.combine's rule, per frame).
-                probs = recognizer.hand_probs(frame)
-                th = time.perf_counter()
-                if probs is None:
-                    x = preprocess(frame, ck.preprocess)
-                    t2 = time.perf_counter()
-                    probs = torch.softmax(model(x), 1)[0].numpy()
-                else:
-                    t2 = th
-                t3 = time.perf_counter()
-                events = decider.update(probs, t)
-                emit(events, i)
-                t4 = time.perf_counter()
-                ms = (t4 - t0) * 1000
-                # A camera's own rate (dropped frames included); for a file, the rate it is played at.
-                if reader:
-                    fps = reader.fps()
-                else:
-                    if prev_arrival is not None:
-                        dt = t1 - prev_arrival
-                        arrival_fps = 0.9 * arrival_fps + 0.1 / dt if arrival_fps else 1 / max(dt, 1e-6)
-                    prev_arrival, fps = t1, arrival_fps
-                fired = any(e.kind in ("tap", "press") for e in events)
-                img = None
-                if window is not None or (fired and not shot_taken):  # headless too, for the screenshot
-                    img = draw_overlay(frame, decider, ck.preprocess.crop, fps, ms, last_key, recognizer.hand)
-                if window is not None:
-                    key = window.show(img)
-                    if key in ("q", overlay.ESC):
-                        break
-                    if key == "p":
-                        emit(decider.set_paused(not decider.paused, t), i)
-                elif status and i % 5 == 0:
-                    top = int(np.argmax(decider.smoothed))
-                    sys.stderr.write(f"\r\033[Kframe {i}  {ck.labels[top]} {decider.smoothed[top]:.2f}  "
-                                     f"active {active_text(decider)}  last key {last_key or '-'}  "
-                                     f"{fps:.1f} fps  {ms:.1f} ms" + ("  PAUSED" if decider.paused else ""))
-                    sys.stderr.flush()
-                if fired and not shot_taken:
-                    snapshot(img)
-                t5 = time.perf_counter()
-                for stage, dt in zip(STAGES, (t1 - t0, th - t1, t2 - th, t3 - t2, t4 - t3, t5 - t4)):
-                    stats.times[stage].append(dt * 1000)
-                stats.frames += 1
+                if key == "p":
+                    emit(decider.set_paused(not decider.paused, t), i)
+            elif status and i % 5 == 0:
+                top = int(np.argmax(decider.smoothed))
+                sys.stderr.write(f"\r\033[Kframe {i}  {ck.labels[top]} {decider.smoothed[top]:.2f}  "
+                                 f"active {active_text(decider)}  last key {last_key or '-'}  "
+                                 f"{fps:.1f} fps  {ms:.1f} ms" + ("  PAUSED" if decider.paused else ""))
+                sys.stderr.flush()
+            if fired and not shot_taken:
+                snapshot(img)
+            t5 = time.perf_counter()
+            for stage, dt in zip(STAGES, (t1 - t0, th - t1, t2 - th, t3 - t2, t4 - t3, t5 - t4)):
+                stats.times[stage].append(dt * 1000)
+            stats.frames += 1
+            if stats.first_frame_s is None:
+                stats.first_frame_s = time.perf_counter() - STARTED
         if not shot_taken and i >= 0:
             snapshot(draw_overlay(frame, decider, ck.preprocess.crop, fps, ms, last_key))  # nothing fired: the last frame
     except KeyboardInterrupt:
@@ -327,7 +347,6 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
             emit(decider.close(t), max(i, 0))
         finally:
             sender.release_all()
-            torch.set_num_threads(threads)
             if status:
                 sys.stderr.write("\n")
             stopped = True
@@ -345,6 +364,8 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
 
 def write_keys(path: Path, ckpt: Path) -> str:
     """Write a starter key map for the checkpoint's gestures; never overwrite an existing file."""
+    from . import checkpoint
+
     ck = checkpoint.load(ckpt)
     if path.exists():
         raise GestureError(f"{path} already exists; edit it, or choose another file for --write-keys")

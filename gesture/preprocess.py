@@ -5,8 +5,10 @@ preprocesses exactly as training did (the most common bug in tools like this one
 
     crop_box   the centred square the model sees, in frame pixels (previews draw it)
     prepare    crop + resize to uint8 RGB; with `margin` > 0 the same pixels plus a border
-    normalize  uint8 NHWC batch -> float NCHW tensor (via standardize, shared with training)
-    preprocess prepare + normalize for one frame
+    to_input   uint8 NHWC batch -> standardised float32 NCHW array, in NumPy (eval and run)
+    preprocess prepare + to_input for one frame: the live loop's whole path, no torch
+    standardize the same standardisation on float tensors, for training's augmented
+               batches (a test proves both give the same input for the same frame)
 """
 from __future__ import annotations
 
@@ -99,14 +101,24 @@ def _shrink(img: np.ndarray, out: int) -> np.ndarray:
     return cv2.resize(img, (out, out), interpolation=cv2.INTER_LINEAR if img.shape[0] < 2 * out else cv2.INTER_AREA)
 
 
-def normalize(batch: "np.ndarray | torch.Tensor", cfg: PreprocessConfig) -> "torch.Tensor":
-    """uint8 NHWC (or HWC) -> standardised float32 NCHW."""
-    import torch  # here, not at the top: capture draws crop boxes and should start without torch's second
-
-    x = torch.as_tensor(batch)
-    if x.ndim == 3:
-        x = x[None]
-    return standardize(x.permute(0, 3, 1, 2).float().div_(255), cfg)
+def to_input(batch: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
+    """uint8 NHWC (or HWC) -> standardised float32 NCHW, as `standardize` does on tensors."""
+    batch = np.asarray(batch)
+    if batch.ndim == 3:
+        batch = batch[None]
+    n, h, w, _ = batch.shape
+    out = np.empty((n, 3, h, w), np.float32)
+    for i, img in enumerate(batch):
+        if cfg.norm == "fixed":
+            mean, std = np.float32(cfg.mean) * 255, np.float32(cfg.std) * 255
+        else:
+            # OpenCV's per-channel statistics are 30x faster than NumPy's over two axes; its std
+            # is the population one, torch's the unbiased one (n - 1): rescale to match.
+            m, sd = cv2.meanStdDev(img)
+            mean = m.ravel().astype(np.float32)
+            std = np.maximum(sd.ravel() * np.sqrt(h * w / (h * w - 1)), 0.02 * 255).astype(np.float32)
+        out[i] = ((img.astype(np.float32) - mean) / std).transpose(2, 0, 1)
+    return out
 
 
 def standardize(x: "torch.Tensor", cfg: PreprocessConfig) -> "torch.Tensor":
@@ -122,6 +134,6 @@ def standardize(x: "torch.Tensor", cfg: PreprocessConfig) -> "torch.Tensor":
     return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
 
 
-def preprocess(frame: np.ndarray, cfg: PreprocessConfig) -> "torch.Tensor":
-    """One BGR frame -> a 1x3xSxS tensor, exactly as the model was trained to see it."""
-    return normalize(prepare(frame, cfg), cfg)
+def preprocess(frame: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
+    """One BGR frame -> a 1x3xSxS float32 array, exactly as the model was trained to see it."""
+    return to_input(prepare(frame, cfg), cfg)

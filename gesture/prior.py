@@ -36,9 +36,13 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-@lru_cache(maxsize=None)
-def identity(weights: Path = WEIGHTS) -> dict:
+def identity(weights: Path | None = None) -> dict:
     """The prior's name and file hashes, after checking the files are the ones shipped."""
+    return _identity(Path(weights) if weights is not None else WEIGHTS)
+
+
+@lru_cache(maxsize=None)  # hashing 4 MB once per process, not once per checkpoint
+def _identity(weights: Path) -> dict:
     files = {}
     for name, want in SHA256.items():
         path = Path(weights) / name
@@ -52,7 +56,7 @@ def identity(weights: Path = WEIGHTS) -> dict:
     return {"name": NAME, "source": SOURCE, "sha256": files}
 
 
-def check(ck_prior: dict | None, where: str, weights: Path = WEIGHTS) -> None:
+def check(ck_prior: dict | None, where: str, weights: Path | None = None) -> None:
     """A head reads landmarks from one prior: refuse a checkpoint made with another."""
     if ck_prior is None:
         return
@@ -62,12 +66,12 @@ def check(ck_prior: dict | None, where: str, weights: Path = WEIGHTS) -> None:
                            f"the {mine['name']!r} installed here; train it again with `gesture train`")
 
 
-def tracker(static: bool, threads: int = 1, weights: Path = WEIGHTS) -> HandTracker:
+def tracker(static: bool, threads: int = 1, weights: Path | None = None) -> HandTracker:
     identity(weights)
-    return HandTracker(weights, static=static, threads=threads)
+    return HandTracker(weights if weights is not None else WEIGHTS, static=static, threads=threads)
 
 
-def key(weights: Path = WEIGHTS) -> str:
+def key(weights: Path | None = None) -> str:
     """Names the landmarks this prior gives, for caches: another prior means other landmarks."""
     ident = identity(weights)
     return ident["name"] + ":" + ":".join(ident["sha256"][k] for k in sorted(ident["sha256"]))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import checkpoint, prior
+from . import checkpoint, prior, runtime
 from .config import TrainConfig
 from .dataset import Sample, scan
 from .evaluation import evaluate_samples
@@ -61,7 +61,7 @@ def train_on(data: Data, train_side: list[int], cfg: TrainConfig, pcfg: Preproce
     head = fit_landmark_head(data, train_side, cfg)
     res.seconds += time.monotonic() - t
     ck = checkpoint.Checkpoint(res.model, data.labels, data.none_label, pcfg, {}, head.state if head else None,
-                               prior.identity() if head else None)
+                               prior.identity() if head else None, runtime.export(res.model))
     return res, ck
 
 

@@ -11,12 +11,16 @@ frames (run) alike, so evaluation measures exactly what the live loop does.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from . import prior
-from .checkpoint import Checkpoint
 from .head import LandmarkHead
 from .landmarks import hand_pixels
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpoint
 
 
 def combine(p_frame: np.ndarray, p_head: np.ndarray | None, found: np.ndarray) -> np.ndarray:
@@ -31,7 +35,7 @@ def combine(p_frame: np.ndarray, p_head: np.ndarray | None, found: np.ndarray) -
 class Recognizer:
     """The checkpoint's two opinions on one BGR frame; `video` tracks the hand between frames."""
 
-    def __init__(self, ck: Checkpoint, where: str, video: bool = True, threads: int = 1):
+    def __init__(self, ck: "Checkpoint", where: str, video: bool = True, threads: int = 1):
         self.head = LandmarkHead(ck.head) if ck.head is not None else None
         self.tracker = None
         if self.head is not None:

@@ -1,8 +1,9 @@
+import cv2
 import numpy as np
 import pytest
 import torch
 
-from gesture.preprocess import PreprocessConfig, crop_box, normalize, prepare, preprocess
+from gesture.preprocess import PreprocessConfig, crop_box, prepare, preprocess, standardize, to_input
 from gesture.synth import SynthRenderer, parse_script
 
 
@@ -51,14 +52,28 @@ def test_margin_past_the_frame_edge_mirrors_the_frame():
     assert img[40, -8:].max() == 0
 
 
-def test_normalize_and_preprocess():
+def test_to_input_and_preprocess():
     cfg = PreprocessConfig(size=32, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25), norm="fixed")
     batch = np.stack([np.full((32, 32, 3), 255, np.uint8), np.zeros((32, 32, 3), np.uint8)])
-    x = normalize(batch, cfg)
-    assert x.shape == (2, 3, 32, 32) and x.dtype == torch.float32
-    assert torch.allclose(x[0], torch.full_like(x[0], 2.0)) and torch.allclose(x[1], torch.full_like(x[1], -2.0))
+    x = to_input(batch, cfg)
+    assert x.shape == (2, 3, 32, 32) and x.dtype == np.float32
+    assert np.allclose(x[0], 2.0) and np.allclose(x[1], -2.0)
     frame = np.zeros((60, 80, 3), np.uint8)
     assert preprocess(frame, cfg).shape == (1, 3, 32, 32)
+
+
+@pytest.mark.parametrize("norm", ["channel", "fixed"])
+def test_the_live_numpy_path_and_trainings_torch_path_give_the_same_input(norm, datasets):
+    """Training standardises augmented tensors in torch; eval and run standardise in NumPy: the same numbers."""
+    cfg = PreprocessConfig(size=112, norm=norm)
+    frames = [cv2.imread(str(p)) for p in sorted((datasets / "asl-frames" / "B").glob("*.jpg"))[:4]]
+    frames.append(np.full((480, 640, 3), 7, np.uint8))  # flat: the std floor
+    for frame in frames:
+        img = prepare(frame, cfg)
+        live = preprocess(frame, cfg)
+        train = standardize(torch.from_numpy(img)[None].permute(0, 3, 1, 2).float() / 255, cfg)
+        # Equal up to float32 summation order in the mean and std (about 5e-5 on values near 2).
+        assert np.abs(live - train.numpy()).max() < 2e-4
 
 
 def test_channel_norm_cancels_a_change_of_light_and_white_balance():
@@ -69,8 +84,8 @@ def test_channel_norm_cancels_a_change_of_light_and_white_balance():
     rng = np.random.default_rng(0)
     img = rng.integers(60, 180, (1, 32, 32, 3)).astype(np.float32)
     relit = np.clip(img * np.array([0.6, 0.8, 1.2]) + np.array([10, -5, 3]), 0, 255)
-    a, b = normalize(img.astype(np.uint8), cfg), normalize(relit.astype(np.uint8), cfg)
-    assert (a - b).abs().max() < 0.05
+    a, b = to_input(img.astype(np.uint8), cfg), to_input(relit.astype(np.uint8), cfg)
+    assert np.abs(a - b).max() < 0.05
     assert abs(float(a.mean())) < 1e-4 and abs(float(a.std()) - 1) < 0.05
 
 

@@ -29,11 +29,13 @@ def test_a_missing_or_damaged_prior_file_is_one_clear_error(tmp_path):
     prior.identity(tmp_path)  # a faithful copy is fine
     damaged = tmp_path / prior.LANDMARK_MODEL
     damaged.write_bytes(damaged.read_bytes()[:1000])
+    prior._identity.cache_clear()
     with pytest.raises(GestureError, match="not the one shipped"):
-        prior.identity.__wrapped__(tmp_path)
+        prior.identity(tmp_path)
     damaged.unlink()
+    prior._identity.cache_clear()
     with pytest.raises(GestureError, match="missing"):
-        prior.identity.__wrapped__(tmp_path)
+        prior.identity(tmp_path)
 
 
 def test_features_ignore_place_size_and_which_hand_and_keep_only_the_direction_of_a_turn():
@@ -144,3 +146,21 @@ def test_run_tracks_the_hand_and_fires_on_real_frames(fingers, tmp_path):
     assert [e["gesture"] for e in events if e["event"] == "tap"] == ["5"], r.stdout
     assert "hand " in r.stdout  # the hand stage is timed in the summary
     assert cv2.VideoCapture(str(clip)).isOpened()
+
+
+def test_train_with_a_damaged_prior_stops_in_one_line_before_anything_is_written(tmp_path, monkeypatch, capsys):
+    from gesture import cli
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    for name in prior.SHA256:
+        (weights / name).write_bytes(b"not an onnx file")
+    monkeypatch.setattr(prior, "WEIGHTS", weights)
+    data = tmp_path / "data"
+    for label in ("a", "none"):
+        (data / label).mkdir(parents=True)
+    out = tmp_path / "c.pt"
+    assert cli.main(["train", "--data", str(data), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is not the one shipped" in err[0] and "build-prior" in err[0], err
+    assert not out.exists()

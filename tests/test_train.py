@@ -83,7 +83,7 @@ def test_checkpoint_round_trips_with_identical_logits(trained, tmp_path):
     checkpoint.save(again, ck.model, ck.labels, ck.none_label, ck.preprocess, ck.meta)
     ck2 = checkpoint.load(again)
     frame = np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8)
-    x = preprocess(frame, ck.preprocess)
+    x = torch.from_numpy(preprocess(frame, ck.preprocess))
     with torch.no_grad():
         assert torch.equal(ck.model(x), ck2.model(x))
     assert ck2.preprocess == ck.preprocess and ck2.labels == ck.labels
@@ -108,7 +108,7 @@ def test_eval_sees_what_training_validation_saw(trained, synth_data):
     # Validation inside training scores the stored centres of margin-resized frames; eval
     # and the live loop decode and preprocess afresh. Frame by frame they must agree.
     from gesture.evaluation import predict
-    from gesture.model import fuse
+    from gesture.runtime import FrameNet
     from gesture.train import evaluate
 
     out, _ = trained
@@ -116,10 +116,10 @@ def test_eval_sees_what_training_validation_saw(trained, synth_data):
     cfg = TrainConfig(data=synth_data, size=ck.preprocess.size, width=ck.model.cfg.width, cache=False)
     data = load_data(cfg, ck.preprocess, log=lambda *a: None, progress=False)
     idx = torch.arange(len(data.samples))
-    _, _, train_pred = evaluate(ck.model, data, idx, ck.preprocess, cfg.size)
+    _, _, train_probs = evaluate(ck.model, data, idx, ck.preprocess, cfg.size)
     frames, _ = load_frames(data.samples, ck.preprocess, 0, cache=False, progress=False)
-    live = predict(fuse(ck.model), frames, ck.preprocess)
-    assert (live.argmax(1) == train_pred).mean() > 0.97
+    live = predict(FrameNet(ck), frames, ck)  # the live loop's path: NumPy preprocessing, ONNX Runtime
+    assert (live.argmax(1) == train_probs.argmax(1)).mean() > 0.97
     with torch.no_grad():
         stored = torch.softmax(ck.model(standardize(centre(data.frames, cfg.size), ck.preprocess)), 1).numpy()
     assert np.abs(stored - live).mean() < 0.02

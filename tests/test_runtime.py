@@ -1,0 +1,108 @@
+"""The network in ONNX Runtime: the same outputs as torch on real frames, and a graph that must match its weights."""
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import gesture
+from gesture import checkpoint, runtime
+from gesture.config import ModelConfig
+from gesture.errors import GestureError
+from gesture.model import GestureNet
+from gesture.preprocess import PreprocessConfig, preprocess
+
+pytest.importorskip("onnxruntime", reason="pip install onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A default-size checkpoint with BatchNorm statistics that are not the identity, as after training."""
+    torch.manual_seed(0)
+    model = GestureNet(ModelConfig(num_classes=4))
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+    path = tmp_path_factory.mktemp("rt") / "c.pt"
+    checkpoint.save(path, model.eval(), ["a", "b", "c", "none"], "none", PreprocessConfig(), {})
+    return path
+
+
+def test_onnx_runtime_gives_torchs_outputs_on_real_frames(saved, datasets):
+    import cv2
+
+    ck = checkpoint.load(saved)
+    assert ck.onnx is not None
+    frames = [cv2.imread(str(p)) for p in sorted((datasets / "asl-frames" / "A").glob("*.jpg"))[:3]]
+    frames += [cv2.imread(str(p)) for p in sorted((datasets / "hagrid-people" / "palm").glob("*.jpg"))[:3]]
+    x = np.concatenate([preprocess(f, ck.preprocess) for f in frames])
+    ort = runtime.FrameNet(ck)
+    ref = runtime.FrameNet(ck, prefer="torch")
+    assert ort.backend == "onnxruntime" and ref.backend == "torch"
+    with torch.inference_mode():
+        logits = ck.model(torch.from_numpy(x)).numpy()
+    got = ort._session.run(None, {runtime.INPUT: x})[0]
+    assert np.abs(got - logits).max() < 1e-5
+    assert np.abs(ort.probs(x) - ref.probs(x)).max() < 1e-5
+
+
+def test_a_graph_that_does_not_match_its_weights_is_refused(saved, tmp_path):
+    raw = torch.load(saved, weights_only=True)
+    raw["state_dict"]["head.weight"] = raw["state_dict"]["head.weight"] + 0.1  # weights edited, graph kept
+    bad = tmp_path / "bad.pt"
+    torch.save(raw, bad)
+    with pytest.raises(GestureError, match="ONNX graph does not match its weights"):
+        checkpoint.load(bad)
+    r = gesture("run", "--checkpoint", bad, "--source", "synth:none x3", "--dry-run", "--no-preview")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "does not match" in r.stderr
+
+
+def test_a_checkpoint_without_a_graph_runs_in_torch_and_says_so(saved, tmp_path):
+    raw = torch.load(saved, weights_only=True)
+    del raw["onnx"], raw["onnx_weights"]
+    old = tmp_path / "old.pt"
+    torch.save(raw, old)
+    log = tmp_path / "e.jsonl"
+    r = gesture("run", "--checkpoint", old, "--source", "synth:none x5", "--dry-run", "--no-preview", "--log", log)
+    assert r.returncode == 0, r.stderr
+    assert "running the network in torch, more slowly: the checkpoint carries no ONNX graph" in r.stdout
+    assert "5 frames at" in r.stdout
+
+
+def test_run_uses_onnx_runtime_and_reports_the_processing_time_without_the_read(saved):
+    r = gesture("run", "--checkpoint", saved, "--source", "synth:none x20", "--dry-run", "--no-preview")
+    assert r.returncode == 0, r.stderr
+    assert "running the network in torch" not in r.stdout and "infer" in r.stdout
+    line = next(x for x in r.stdout.splitlines() if x.startswith("per frame:"))
+    total, work = (float(v) for v in re.findall(r"([\d.]+) ms median", line))
+    assert 0 < work <= total
+
+
+def test_run_starts_without_torch_from_the_bundle_beside_the_checkpoint(saved, tmp_path):
+    from gesture import bundle
+
+    assert bundle.path_for(saved).is_file()  # written with the checkpoint
+    code = ("import sys; from gesture.cli import main; rc = main(['run', '--checkpoint', sys.argv[1], '--source', "
+            "'synth:none x5', '--dry-run', '--no-preview']); print('torch imported:', 'torch' in sys.modules); "
+            "sys.exit(rc)")
+    r = subprocess.run([sys.executable, "-c", code, str(saved)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "torch imported: False" in r.stdout and "first frame classified" in r.stdout
+
+
+def test_a_stale_bundle_is_not_used(saved, tmp_path):
+    from gesture import bundle
+
+    copy = tmp_path / "c.pt"
+    shutil.copy(saved, copy)
+    shutil.copy(bundle.path_for(saved), bundle.path_for(copy))
+    assert bundle.load(copy)[0] is not None
+    copy.write_bytes(copy.read_bytes() + b"\0")  # the checkpoint changed; its bundle did not
+    live, why = bundle.load(copy)
+    assert live is None and "another version" in why
