@@ -24,6 +24,7 @@ import torch
 from .config import ModelConfig, cores
 from .errors import GestureError
 from .model import GestureNet, fuse
+from .preprocess import PreprocessConfig
 
 
 @dataclass
@@ -177,11 +178,10 @@ def bench_train(ctx: Context) -> list[Figure]:
     if not _have_datasets(ctx, "train"):
         return []
     root = ctx.datasets
-    cfg = ctx.train_config()
     mach = f"{cores()} cores, no GPU"
-    data, pcfg, decode_s = protocols.load(root / "asl-frames", cfg)
-    ctx.log(f"[train] asl-frames: {len(data.samples)} frames decoded in {decode_s:.1f} s; "
-            f"training at {cfg.size}px, width {cfg.width}, {cfg.epochs or 'the planned'} epochs per split")
+    data, pcfg, decode_s, cfg = protocols.load(root / "asl-frames", ctx.train_config())
+    ctx.log(f"[train] asl-frames: {len(data.samples)} frames decoded and their hands found in {decode_s:.1f} s; "
+            f"training at {cfg.size}px, width {cfg.width}, {cfg.epochs or f'{cfg.steps} steps'} per split")
     folds = []
     for k in range(1 if ctx.quick else 5):
         r = protocols.holdout(f"block fold {k}", data, protocols.asl_block(k), cfg, pcfg, ctx.progress, keep_model=k == 0)
@@ -192,8 +192,8 @@ def bench_train(ctx: Context) -> list[Figure]:
         folds.append(r)
     late = protocols.holdout("late", data, protocols.asl_late, cfg, pcfg, ctx.progress)
     ctx.log(f"  late: {late.accuracy:.3f} on {late.test_frames} frames, {late.train_seconds:.0f} s")
-    ddata, dpcfg, _ = protocols.load(root / "sign-digits", cfg)
-    digits = protocols.holdout("person", ddata, protocols.digits_person, cfg, dpcfg, ctx.progress)
+    ddata, dpcfg, _, dcfg = protocols.load(root / "sign-digits", ctx.train_config())
+    digits = protocols.holdout("person", ddata, protocols.digits_person, dcfg, dpcfg, ctx.progress)
     ctx.log(f"  digits: {digits.accuracy:.3f} on {digits.test_frames} frames, {digits.train_seconds:.0f} s")
     block = statistics.mean(r.accuracy for r in folds)
     ctx.accuracy.update({"block": block, "late": late.accuracy, "digits": digits.accuracy})
@@ -278,7 +278,7 @@ def bench_run(ctx: Context) -> list[Figure]:
         # Speed does not depend on the weights: an untrained default network, as a checkpoint.
         mcfg = ModelConfig()
         speed_ck = checkpoint.save(tmp / "speed.pt", GestureNet(mcfg).eval(), [f"class{i}" for i in range(mcfg.num_classes)],
-                                   "class0", tcfg.preprocess(), {})
+                                   "class0", PreprocessConfig(size=mcfg.size), {})
         frames = itertools.islice(scripted_frames(parse_script("seed=9, size=640x480")), n_speed)
         clip = replay.write_video((f for f, _ in frames), tmp / "speed.mp4")
         runs = [_replay(ctx, speed_ck, clip, None, tmp, f"speed{i}")[0] for i in range(3)]
@@ -312,8 +312,8 @@ def bench_run(ctx: Context) -> list[Figure]:
         if ctx.fold0 is not None:  # trained by the train section; nothing after this needs its frames
             (data, pcfg, fold0), ctx.fold0 = ctx.fold0, None
         else:  # the train section did not run: train fold 0's model here
-            data, pcfg, _ = protocols.load(root, tcfg)
-            _, fold0 = protocols.train_on(data, [i for i, s in enumerate(data.samples) if not test(s)], tcfg, pcfg,
+            data, pcfg, _, fcfg = protocols.load(root, tcfg)
+            _, fold0 = protocols.train_on(data, [i for i, s in enumerate(data.samples) if not test(s)], fcfg, pcfg,
                                           ctx.progress)
         ck = checkpoint.write(tmp / "fold0.pt", fold0)
         held = {g: [s for s in data.samples if test(s) and s.label == g] for g in data.labels}
@@ -339,8 +339,8 @@ def bench_run(ctx: Context) -> list[Figure]:
 
         # Open set: trained on four gestures and nothing, shown the other two for the first time.
         known, unknown = ["A", "B", "L", "V", "nothing"], ["W", "Y"]
-        data2, pcfg2, _ = protocols.load(root, tcfg, labels=known)
-        _, open_ck = protocols.train_on(data2, list(range(len(data2.samples))), tcfg, pcfg2, ctx.progress)
+        data2, pcfg2, _, ocfg = protocols.load(root, tcfg, labels=known)
+        _, open_ck = protocols.train_on(data2, list(range(len(data2.samples))), ocfg, pcfg2, ctx.progress)
         ck2 = checkpoint.write(tmp / "open.pt", open_ck)
         everything = scan(root).samples
         by = {g: [s for s in everything if s.label == g] for g in unknown + ["nothing"]}
@@ -435,7 +435,7 @@ def _peer_figures(ctx: Context, python: Path) -> list[Figure]:
               "digits": ("sign-digits", [protocols.digits_person])}
     figures, peer_ms, ours_ms, found = [], [], [], {}
     landmarks = {}
-    pcfg = ctx.train_config().preprocess()
+    pcfg = PreprocessConfig(size=ModelConfig.size)  # gesture's timing: the whole-frame network at its full size
     for name in ("asl-frames", "sign-digits"):
         ds = scan(root / name)
         samples = ds.samples[::step]

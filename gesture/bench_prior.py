@@ -21,7 +21,6 @@ checkpoint without its landmark head: what `gesture train --from-scratch` trains
 """
 from __future__ import annotations
 
-import statistics
 import tempfile
 from collections import defaultdict
 from dataclasses import replace
@@ -47,12 +46,11 @@ def bench_prior(ctx: Context) -> list[Figure]:
     if root is None or not all((root / n).is_dir() for n in need):
         ctx.log(f"[prior] skipped: {', '.join(need)} are needed at {root}")
         return []
-    cfg = ctx.train_config()
     python = peer.peer_python()
     if python is None:
         ctx.log(f"[prior] the peer is skipped: no {peer.PEER_VENV.name} (make it with scripts/peer-setup)")
     mach = f"{cores()} cores, no GPU"
-    quick = f"quick: {cfg.epochs} epochs; " if ctx.quick else ""
+    quick = f"quick: {ctx.train_config().epochs} epochs; " if ctx.quick else ""
     figures: list[Figure] = []
 
     def scored(name, r, peer_acc, target, detail):
@@ -68,7 +66,7 @@ def bench_prior(ctx: Context) -> list[Figure]:
         return alone
 
     # finger-count: one person, two days.
-    data, pcfg, _ = protocols.load(root / "finger-count", cfg, step=4 if ctx.quick else 1)
+    data, pcfg, _, cfg = protocols.load(root / "finger-count", ctx.train_config(), step=4 if ctx.quick else 1)
     peer_lm = peer.extract(data.samples, python) if python else None
     fc = {}
     for a, b in (("set1", "set2"), ("set2", "set1")):
@@ -103,14 +101,14 @@ def bench_prior(ctx: Context) -> list[Figure]:
                                      + ", ".join(f"{k} {v['p50']:.2f}" for k, v in st.items()) + " ms p50"))
 
         # hagrid-people: people and rooms never seen; idle hands.
-        hdata, hpcfg, _ = protocols.load(root / "hagrid-people", cfg)
+        hdata, hpcfg, _, hcfg = protocols.load(root / "hagrid-people", ctx.train_config())
         names = defaultdict(list)
         for s in hdata.samples:
             names[s.label].append(s.path.name)
         second = {label: set(sorted(v)[len(v) // 2:]) for label, v in names.items()}
         test = (lambda s: s.path.name in second[s.label])
         # The shipped idle hands include hagrid-people's: leave them out where hagrid-people is scored.
-        r = protocols.holdout("people", hdata, test, replace(cfg, idle_exclude=("hagrid-people",)), hpcfg,
+        r = protocols.holdout("people", hdata, test, replace(hcfg, idle_exclude=("hagrid-people",)), hpcfg,
                               ctx.progress, keep_model=True)
         hpeer = peer.extract(hdata.samples, python) if python else None
         pr = peer.holdout(hdata.samples, hpeer, hdata.labels, hdata.none_label, test) if hpeer else None
@@ -132,7 +130,7 @@ def bench_prior(ctx: Context) -> list[Figure]:
                 (pr.pred[truth] != hdata.labels.index(none)).mean()), "", compare=idle))
 
         # drone-gestures no_class as a replay, with a hagrid-people model trained on all of it.
-        _, hck = protocols.train_on(hdata, list(range(len(hdata.samples))), cfg, hpcfg, ctx.progress)
+        _, hck = protocols.train_on(hdata, list(range(len(hdata.samples))), hcfg, hpcfg, ctx.progress)
         ckh = checkpoint.write(tmp / "hagrid.pt", hck)
         idle_samples = sorted((s for s in scan(root / "drone-gestures").samples if s.label == "no_class"),
                               key=lambda s: s.path.name)[:: 3 if ctx.quick else 1]

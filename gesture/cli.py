@@ -158,12 +158,14 @@ def cmd_run(args) -> int:
     )
     summary = run(cfg)
     print(format_summary(summary))
+    if summary["first_frame_s"] is not None:  # from this process's start: only meaningful here
+        print(f"first frame classified {summary['first_frame_s']:.2f} s after start")
     return 0
 
 
 def get_parser() -> Parser:
     from .capture import LIVE_FPS
-    from .config import MIN_EPOCHS, TRAIN_STEPS, ModelConfig, TrainConfig
+    from .config import MIN_EPOCHS, PRIOR_SIZE, TRAIN_STEPS, ModelConfig, TrainConfig
 
     d = ModelConfig()
     p = Parser(prog="gesture", description="Hand gestures in front of a webcam, turned into key presses.")
@@ -212,7 +214,8 @@ def get_parser() -> Parser:
     tr.add_argument("--epochs", type=_positive_int, default=None,
                     help=f"epochs (default: enough for {TRAIN_STEPS} optimiser steps, at least {MIN_EPOCHS}; "
                          "the same on any machine)")
-    tr.add_argument("--size", type=_positive_int, default=t.size, help=f"model input side in px (default {t.size})")
+    tr.add_argument("--size", type=_positive_int, default=None,
+                    help=f"model input side in px (default {PRIOR_SIZE} with the hand prior, {d.size} with --from-scratch)")
     tr.add_argument("--width", type=_positive_float, default=t.width, help=f"channel width multiplier (default {t.width})")
     tr.add_argument("--time-budget", type=_positive_float, metavar="SECONDS", default=None,
                     help="stop after this many seconds, keeping the best weights; off by default, and it warns "

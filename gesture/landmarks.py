@@ -37,6 +37,9 @@ class Landmarks:
     found: np.ndarray  # (N,) bool
     seconds: float = 0.0  # the time it took to find them (0 when they came from a cache)
 
+    def subset(self, idx) -> "Landmarks":
+        return Landmarks(self.points[idx], self.found[idx], self.seconds)
+
 
 def features(points: np.ndarray) -> np.ndarray:
     """(N, 21, 3) landmarks in pixels -> (N, 85) float32 features, invariant to place, size and which hand.

@@ -143,8 +143,6 @@ def format_summary(s: dict) -> str:
     lines.append("  " + "  ".join(f"{k} {v['p50']:.2f}/{v['p95']:.2f}" for k, v in s["stages_ms"].items())
                  + "  (ms, p50/p95)")
     lines.append("events: " + (", ".join(f"{k} {v}" for k, v in sorted(s["events"].items())) or "none"))
-    if s.get("first_frame_s") is not None:
-        lines.append(f"first frame classified {s['first_frame_s']:.2f} s after start")
     return "\n".join(lines)
 
 

@@ -76,16 +76,20 @@ def holdout(name: str, data: Data, is_test: Callable[[Sample], bool], cfg: Train
                          ck if keep_model else None, m["hand_found"], test_side)
 
 
-def load(root: Path, cfg: TrainConfig, labels: list[str] | None = None, step: int = 1) -> tuple[Data, PreprocessConfig, float]:
-    """All frames of a dataset (optionally some labels only, or every `step`-th), decoded once for every fold."""
-    pcfg = cfg.preprocess()
+def load(root: Path, cfg: TrainConfig, labels: list[str] | None = None,
+         step: int = 1) -> tuple[Data, PreprocessConfig, float, TrainConfig]:
+    """All frames of a dataset (optionally some labels only, or every `step`-th), decoded once for
+    every fold, with their hands; and the settings `gesture train` would plan for them."""
     ds = scan(root)
     samples = [s for s in ds.samples if labels is None or s.label in labels][::step]
     t = time.monotonic()
-    data = load_data(cfg, pcfg, samples=samples, none_label=ds.none_label, log=lambda *a: None, progress=False)
-    if cfg.prior:  # once per set: every fold's head, and its scoring, reads these
-        data.hands = find_hands(data, cfg, log=lambda *a: None, progress=False)
-    return data, pcfg, time.monotonic() - t
+    # As `gesture train` does: the hands first, once per set (every fold's head reads them), then the plan.
+    hands = find_hands(samples, cfg, log=lambda *a: None, progress=False) if cfg.prior else None
+    cfg = cfg.planned(float(hands.found.mean()) if hands is not None else None)
+    pcfg = cfg.preprocess()
+    data = load_data(cfg, pcfg, samples=samples, none_label=ds.none_label, log=lambda *a: None, progress=False,
+                     hands=hands)
+    return data, pcfg, time.monotonic() - t, cfg
 
 
 def asl_block(k: int) -> Callable[[Sample], bool]:

@@ -12,7 +12,7 @@ import math
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from . import checkpoint, idle, landmarks, prior, reports
 from .augment import AugmentConfig, augment, centre
-from .config import ModelConfig, TrainConfig, cores
+from .config import PRIOR_SIZE, ModelConfig, TrainConfig, cores
 from .dataset import Sample, fingerprint, load_frames, scan
 from .errors import GestureError
 from .head import HeadConfig, LandmarkHead, fit_head
@@ -46,20 +46,28 @@ class Data:
     hands: landmarks.Landmarks | None = None  # the prior's hand per frame (find_hands), when training on it
 
 
+def scan_data(cfg: TrainConfig, log=print):
+    ds = scan(cfg.data, cfg.none_label)
+    log(ds.none_note)
+    if not ds.samples:
+        raise GestureError(f"no images found in {cfg.data}; record some with `gesture capture LABEL --data {cfg.data}`")
+    return ds
+
+
 def load_data(cfg: TrainConfig, pcfg: PreprocessConfig, samples: list[Sample] | None = None,
-              none_label: str | None = None, log=print, progress: bool = True) -> Data:
-    """Decode the data folder (or the given samples) into memory and check it can be trained on."""
+              none_label: str | None = None, log=print, progress: bool = True,
+              hands: landmarks.Landmarks | None = None) -> Data:
+    """Decode the data folder (or the given samples, with their hands) into memory and check it can be trained on."""
     if samples is None:
-        ds = scan(cfg.data, cfg.none_label)
+        ds = scan_data(cfg, log)
         samples, none_label = ds.samples, ds.none_label
-        log(ds.none_note)
-        if not samples:
-            raise GestureError(f"no images found in {cfg.data}; record some with `gesture capture LABEL --data {cfg.data}`")
     frames, bad = load_frames(samples, pcfg, cfg.margin, cache=cfg.cache, progress=progress)
     if bad:
         log(f"skipped {len(bad)} unreadable image(s), e.g. {samples[bad[0]].path}")
         skip = set(bad)
         samples = [s for i, s in enumerate(samples) if i not in skip]
+        if hands is not None:
+            hands = hands.subset([i for i in range(len(hands.found)) if i not in skip])
     counts = Counter(s.label for s in samples)
     labels = sorted(counts)
     if len(labels) < 2:
@@ -71,7 +79,7 @@ def load_data(cfg: TrainConfig, pcfg: PreprocessConfig, samples: list[Sample] | 
                            + f"; record at least {MIN_FRAMES} per class (a few hundred is better)")
     index = {name: i for i, name in enumerate(labels)}
     y = torch.tensor([index[s.label] for s in samples])
-    return Data(samples, torch.from_numpy(frames), y, labels, none_label)
+    return Data(samples, torch.from_numpy(frames), y, labels, none_label, hands)
 
 
 def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
@@ -200,14 +208,20 @@ def fit(data: Data, train_idx: list[int], val_idx: list[int], cfg: TrainConfig, 
 def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
     """The whole `gesture train`: data, split, fit, checkpoint and reports. Returns the metrics."""
     try:  # check the settings and the output before spending a minute on the data
-        pcfg = cfg.preprocess()
-        ModelConfig(num_classes=2, size=cfg.size, width=cfg.width)
+        for size in {cfg.size or ModelConfig.size, cfg.size or PRIOR_SIZE}:
+            replace(cfg, size=size).preprocess()
+            ModelConfig(num_classes=2, size=size, width=cfg.width)
     except ValueError as e:
         raise GestureError(str(e)) from None
     checkpoint.check_writable(cfg.out)
     ident = prior.identity() if cfg.prior else None  # a damaged prior file fails now, in one line
+    ds = scan_data(cfg, log)
+    # The hands first (the prior reads the files): how many frames show one sizes the network.
+    hands = find_hands(ds.samples, cfg, log, progress) if cfg.prior else None
+    cfg = cfg.planned(float(hands.found.mean()) if hands is not None else None)
+    pcfg = cfg.preprocess()
     t0 = time.monotonic()
-    data = load_data(cfg, pcfg, log=log, progress=progress)
+    data = load_data(cfg, pcfg, ds.samples, ds.none_label, log=log, progress=progress, hands=hands)
     log(f"{len(data.samples)} frames, {len(data.labels)} classes: " + ", ".join(
         f"{k} {v}" for k, v in sorted(Counter(s.label for s in data.samples).items()))
         + f" (decoded in {time.monotonic() - t0:.1f} s)")
@@ -215,8 +229,9 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
     log("validation (never random frames: neighbours are near-duplicates):")
     for note in split.notes:
         log(f"  {note}")
-    if cfg.prior:
-        data.hands = find_hands(data, cfg, log, progress)
+    log(f"the whole-frame network: {cfg.size} px, {cfg.epochs_for(len(split.train))} epochs"
+        + ("" if cfg.epochs else f" ({cfg.steps} steps, fixed by the data)")
+        + (": it decides the frames where no hand is found" if cfg.prior else ""))
     res = fit(data, split.train, split.val, cfg, pcfg, progress=progress)
     head = fit_landmark_head(data, split.train, cfg)
 
@@ -259,10 +274,10 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
     return m
 
 
-def find_hands(data: Data, cfg: TrainConfig, log=print, progress: bool = True) -> landmarks.Landmarks:
+def find_hands(samples: list[Sample], cfg: TrainConfig, log=print, progress: bool = True) -> landmarks.Landmarks:
     """Every frame's hand through the prior, once (cached like the decoded frames)."""
     t = time.monotonic()
-    lms = landmarks.extract(data.samples, lambda: prior.tracker(static=True), prior.key(), cache=cfg.cache,
+    lms = landmarks.extract(samples, lambda: prior.tracker(static=True), prior.key(), cache=cfg.cache,
                             progress=progress)
     log(f"hand prior ({prior.NAME}): a hand in {lms.found.mean():.0%} of the frames "
         f"({time.monotonic() - t:.1f} s); the landmark head learns from those, the network from every frame")
