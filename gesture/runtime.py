@@ -44,8 +44,8 @@ def export(model) -> bytes:
     x = torch.zeros(1, 3, model.cfg.size, model.cfg.size)
     buf = io.BytesIO()
     with warnings.catch_warnings():
-        # The TorchScript exporter needs nothing beyond torch (the newer one needs onnx and
-        # onnxscript at train time); it is deprecated, not gone, in torch 2.13.
+        # The TorchScript exporter needs only `onnx` (the newer one needs onnxscript too); it
+        # is deprecated, not gone, in torch 2.13.
         warnings.simplefilter("ignore")
         torch.onnx.export(net, (x,), buf, input_names=[INPUT], output_names=[OUTPUT], opset_version=OPSET,
                           dynamic_axes={INPUT: {0: "batch"}, OUTPUT: {0: "batch"}}, dynamo=False)
