@@ -96,6 +96,9 @@ def eval_folder(ckpt_path: Path | str, data_dir: Path | str, progress: bool = Tr
 def format_eval(m: dict) -> str:
     lines = [f"{m['data']} with {m['checkpoint']}: accuracy {m['accuracy']:.3f} on {m['frames']} frames", "",
              reports.summary_table(m)]
+    if m.get("hand_found") is not None:
+        lines.append(f"the hand prior found a hand in {m['hand_found']:.1%} of the frames; the whole-frame "
+                     "network judged the rest")
     lines += [f"note: {n}" for n in m["notes"]]
     for label, u in m["unknown_labels"].items():
         shown = ", ".join(f"{k} {v}" for k, v in u["predicted"].items())
