@@ -1,11 +1,13 @@
-"""`gesture run`: camera -> preprocess -> fused model -> smoother -> keys, with an overlay.
+"""`gesture run`: camera -> hand prior / fused network -> smoother -> keys, with an overlay.
 
 Follow one frame: `frames()` hands over the newest camera frame (a capture thread drops
 stale ones, so a slow moment never adds lag; a file is read frame by frame, so replays are
-deterministic), `preprocess` turns it into the tensor training used (configured only from
-the checkpoint), the fused model gives probabilities, the Decider turns them into
-events, and the sender presses keys. Whatever ends the loop (the end of a file, q,
-Ctrl-C, an exception), every held key is released.
+deterministic), the hand prior looks for a hand and, where it finds one, the landmark head
+gives probabilities; where it does not, `preprocess` turns the frame into the input
+training used (configured only from the checkpoint) and the fused network, in ONNX
+Runtime, gives them. The Decider turns them into events, and the sender presses keys.
+Whatever ends the loop (the end of a file, q, Ctrl-C, an exception), every held key is
+released.
 """
 from __future__ import annotations
 

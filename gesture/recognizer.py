@@ -51,7 +51,3 @@ class Recognizer:
         if self.hand is None:
             return None
         return self.head.probs(hand_pixels(self.hand, frame.shape)[None])[0]
-
-    def reset(self) -> None:
-        if self.tracker is not None:
-            self.tracker.reset()
