@@ -68,19 +68,24 @@ def machine() -> dict:
     }
 
 
+def median_ms(call, runs: int, warmup: int) -> float:
+    """Median time of call() in ms, after `warmup` untimed calls."""
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
 def latency_ms(model: torch.nn.Module, size: int, runs: int = 300, warmup: int = 50, batch: int = 1) -> float:
     """Median forward time in ms, channels_last, in inference mode."""
     model = model.eval().to(memory_format=torch.channels_last)
     x = torch.randn(batch, 3, size, size).contiguous(memory_format=torch.channels_last)
-    times = []
     with torch.inference_mode():
-        for _ in range(warmup):
-            model(x)
-        for _ in range(runs):
-            t = time.perf_counter()
-            model(x)
-            times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000
+        return median_ms(lambda: model(x), runs, warmup)
 
 
 QUICK_EPOCHS = 6  # epochs of training per model in --quick
@@ -124,15 +129,11 @@ def bench_model(ctx: Context) -> list[Figure]:
     bwhat = what.replace("batch 1", "batch 32").replace(f"{runs} runs", f"{batch_runs} runs")
     # What the live loop runs: the same fused graph exported to ONNX, in ONNX Runtime on one
     # thread, beside eager torch on one thread.
+    # FrameNet sets (and restores) its own thread count, in either runtime.
     from .live import INFER_THREADS
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(INFER_THREADS)
-    try:
-        ort_ms = runtime_ms(frame_net(cfg.size), cfg.size, runs)
-        torch1_ms = runtime_ms(frame_net(cfg.size, backend="torch"), cfg.size, runs)
-    finally:
-        torch.set_num_threads(threads)
+    ort_ms = runtime_ms(frame_net(cfg.size), cfg.size, runs)
+    torch1_ms = runtime_ms(frame_net(cfg.size, backend="torch"), cfg.size, runs)
     owhat = f"batch 1, {cfg.size}px, median of {runs} runs, {INFER_THREADS} thread, as the live loop runs it"
     return [
         Figure("model", "default net, fused, ONNX Runtime (the live loop's)", ort_ms, "ms", target=0.25, detail=owhat),
@@ -363,7 +364,6 @@ def frame_net(size: int, backend: str = "onnx"):
     """An untrained default network as the live loop runs it (speed does not depend on the weights)."""
     from .checkpoint import Checkpoint
     from .live import INFER_THREADS
-    from .preprocess import PreprocessConfig
     from .runtime import FrameNet, export
 
     model = GestureNet(ModelConfig(size=size)).eval()
@@ -388,16 +388,10 @@ def gesture_ms(frames: list, pcfg) -> float:
     return statistics.median(times) * 1000
 
 
-def runtime_ms(net, size: int, runs: int, warmup: int = 50, batch: int = 1) -> float:
-    x = np.random.default_rng(0).standard_normal((batch, 3, size, size)).astype(np.float32)
-    for _ in range(warmup):
-        net.probs(x)
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        net.probs(x)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000
+def runtime_ms(net, size: int, runs: int, warmup: int = 50) -> float:
+    """Median time of a runtime.FrameNet on one standardised frame, as the live loop calls it."""
+    x = np.random.default_rng(0).standard_normal((1, 3, size, size)).astype(np.float32)
+    return median_ms(lambda: net.probs(x), runs, warmup)
 
 
 def _webcam_frame(img: np.ndarray) -> np.ndarray:

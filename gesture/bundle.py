@@ -49,6 +49,16 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def write_npz(path: Path, arrays: dict) -> None:
+    """What np.savez_compressed writes, but with a fixed date in the zip: the same arrays give the
+    same bytes (idle.py's shipped file is rebuilt byte for byte). np.load reads it as usual."""
+    with zipfile.ZipFile(path, "w") as z:
+        for name, arr in arrays.items():
+            buf = io.BytesIO()
+            np.save(buf, arr)
+            z.writestr(zipfile.ZipInfo(f"{name}.npy", (1980, 1, 1, 0, 0, 0)), buf.getvalue(), zipfile.ZIP_DEFLATED)
+
+
 def write(ckpt_path: Path, ck) -> Path:
     """Beside a saved checkpoint; atomically, like the checkpoint itself."""
     out = path_for(ckpt_path)
@@ -58,12 +68,8 @@ def write(ckpt_path: Path, ck) -> Path:
             "none_label": ck.none_label, "preprocess": ck.preprocess.to_dict(), "head": head, "prior": ck.prior}
     tmp = out.with_name(f".{out.name}.tmp")
     try:
-        with zipfile.ZipFile(tmp, "w") as z:
-            for name, arr in (("graph", np.frombuffer(ck.onnx, np.uint8)),
-                              ("meta", np.frombuffer(json.dumps(meta).encode(), np.uint8))):
-                buf = io.BytesIO()
-                np.save(buf, arr)
-                z.writestr(f"{name}.npy", buf.getvalue(), zipfile.ZIP_DEFLATED)
+        write_npz(tmp, {"graph": np.frombuffer(ck.onnx, np.uint8),
+                        "meta": np.frombuffer(json.dumps(meta).encode(), np.uint8)})
         os.replace(tmp, out)
     finally:
         if tmp.exists():

@@ -6,7 +6,6 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from . import checkpoint, landmarks, prior, reports
 from .config import cores
@@ -30,7 +29,6 @@ def predict_samples(ck: checkpoint.Checkpoint, samples: list[Sample], where: str
     """The live loop's probabilities for still frames: (readable samples, probs, hand found, unreadable indices)."""
     if ck.head is not None:  # before decoding anything: a checkpoint of another prior is refused at once
         prior.check(ck.prior, where)
-    torch.set_num_threads(cores())
     net = FrameNet(ck, threads=cores(), log=lambda line: print(line, file=sys.stderr))
     frames, bad = load_frames(samples, ck.preprocess, 0, cache=False, progress=progress)
     skipped = set(bad)
@@ -42,8 +40,7 @@ def predict_samples(ck: checkpoint.Checkpoint, samples: list[Sample], where: str
 
         lms = landmarks.extract(kept, lambda: prior.tracker(static=True), prior.key(), progress=progress)
         found = lms.found
-        p_head = LandmarkHead(ck.head).probs(lms.points[found]) if found.any() else np.zeros((0, probs.shape[1]))
-        probs = combine(probs, p_head, found)
+        probs = combine(probs, LandmarkHead(ck.head).probs(lms.points[found]) if found.any() else None, found)
     return kept, probs, found, bad
 
 

@@ -17,13 +17,12 @@ makes the file CC BY-SA 4.0.
 """
 from __future__ import annotations
 
-import io
 import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from .bundle import write_npz
 from .hands import WEIGHTS
 
 IDLE_FILE = WEIGHTS / "idle_hands.npz"
@@ -64,14 +63,8 @@ def build(datasets: Path, out: Path = IDLE_FILE) -> dict:
         source += [i] * int(lms.found.sum())
         counts[name] = (int(lms.found.sum()), len(samples))
     out.parent.mkdir(parents=True, exist_ok=True)
-    # float16: a tenth of a pixel is far finer than the landmarks are accurate. Written as
-    # np.savez would, but with a fixed date in the zip, so a rebuild gives the same bytes.
-    arrays = {"points": np.concatenate(points).astype(np.float16), "source": np.array(source, np.uint8)}
-    with zipfile.ZipFile(out, "w") as z:
-        for name, arr in arrays.items():
-            buf = io.BytesIO()
-            np.save(buf, arr)
-            z.writestr(zipfile.ZipInfo(f"{name}.npy", (1980, 1, 1, 0, 0, 0)), buf.getvalue(), zipfile.ZIP_DEFLATED)
+    # float16: a tenth of a pixel is far finer than the landmarks are accurate.
+    write_npz(out, {"points": np.concatenate(points).astype(np.float16), "source": np.array(source, np.uint8)})
     return counts
 
 

@@ -27,7 +27,7 @@ from .errors import GestureError, SourceLost
 from .keys import DryRunSender, KeyMap, KeySender, PynputSender, load_keymap, starter_keymap
 from .preprocess import preprocess
 from .recognizer import Recognizer
-from .runtime import FrameNet
+from .runtime import FrameNet, have_onnxruntime
 from .smoothing import DecisionConfig, Decider, Event
 from .sources import Source, open_source
 
@@ -191,10 +191,8 @@ def apply(events: list[Event], sender: KeySender) -> None:
 
 def load_for_run(path: Path, log=print):
     """The live model without torch when the bundle beside the checkpoint matches it; else the checkpoint."""
-    from . import runtime
-
     live, why = bundle.load(path)
-    if live is not None and runtime.have_onnxruntime():
+    if live is not None and have_onnxruntime():
         return live
     from . import checkpoint  # imports torch: about a second
 
@@ -336,7 +334,8 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
             if stats.first_frame_s is None:
                 stats.first_frame_s = time.perf_counter() - STARTED
         if not shot_taken and i >= 0:
-            snapshot(draw_overlay(frame, decider, ck.preprocess.crop, fps, ms, last_key))  # nothing fired: the last frame
+            snapshot(draw_overlay(frame, decider, ck.preprocess.crop, fps, ms, last_key,
+                                  recognizer.hand))  # nothing fired: the last frame
     except KeyboardInterrupt:
         pass
     except SourceLost as e:

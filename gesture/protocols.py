@@ -23,7 +23,7 @@ from .dataset import Sample, scan
 from .evaluation import evaluate_samples
 from .preprocess import PreprocessConfig
 from .splits import validation_split
-from .train import Data, find_hands, fit, fit_landmark_head, load_data
+from .train import Data, fit, fit_landmark_head, load_data, plan
 
 ASL_BLOCK = 300
 LATE_CUT = 2000
@@ -83,10 +83,8 @@ def load(root: Path, cfg: TrainConfig, labels: list[str] | None = None,
     ds = scan(root)
     samples = [s for s in ds.samples if labels is None or s.label in labels][::step]
     t = time.monotonic()
-    # As `gesture train` does: the hands first, once per set (every fold's head reads them), then the plan.
-    hands = find_hands(samples, cfg, log=lambda *a: None, progress=False) if cfg.prior else None
-    cfg = cfg.planned(float(hands.found.mean()) if hands is not None else None)
-    pcfg = cfg.preprocess()
+    # As `gesture train` does, once per set: every fold's head reads these hands.
+    cfg, pcfg, hands = plan(cfg, samples, log=lambda *a: None, progress=False)
     data = load_data(cfg, pcfg, samples=samples, none_label=ds.none_label, log=lambda *a: None, progress=False,
                      hands=hands)
     return data, pcfg, time.monotonic() - t, cfg

@@ -216,10 +216,7 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
     checkpoint.check_writable(cfg.out)
     ident = prior.identity() if cfg.prior else None  # a damaged prior file fails now, in one line
     ds = scan_data(cfg, log)
-    # The hands first (the prior reads the files): how many frames show one sizes the network.
-    hands = find_hands(ds.samples, cfg, log, progress) if cfg.prior else None
-    cfg = cfg.planned(float(hands.found.mean()) if hands is not None else None)
-    pcfg = cfg.preprocess()
+    cfg, pcfg, hands = plan(cfg, ds.samples, log, progress)
     t0 = time.monotonic()
     data = load_data(cfg, pcfg, ds.samples, ds.none_label, log=log, progress=progress, hands=hands)
     log(f"{len(data.samples)} frames, {len(data.labels)} classes: " + ", ".join(
@@ -272,6 +269,15 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
             log(note)
     m["interrupted"] = res.interrupted
     return m
+
+
+def plan(cfg: TrainConfig, samples: list[Sample], log=print, progress: bool = True):
+    """The hands first (the prior reads the files), then the settings they call for: how many
+    frames show a hand sizes the whole-frame network (TrainConfig.planned). Returns the
+    planned TrainConfig, its PreprocessConfig, and the hands (None without the prior)."""
+    hands = find_hands(samples, cfg, log, progress) if cfg.prior else None
+    cfg = cfg.planned(float(hands.found.mean()) if hands is not None else None)
+    return cfg, cfg.preprocess(), hands
 
 
 def find_hands(samples: list[Sample], cfg: TrainConfig, log=print, progress: bool = True) -> landmarks.Landmarks:
