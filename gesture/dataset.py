@@ -33,7 +33,7 @@ QUARANTINE = ".quarantine"
 NONE_ALIASES = ("none", "nothing", "no_gesture", "background")
 FLAT_SESSION = "(flat)"  # the implicit session of a label folder that holds images directly
 MAX_LABEL_LEN = 64
-FRAMES_VERSION = 1  # bump when decoding or prepare() changes, so old cached frames are not reused
+FRAMES_VERSION = 2  # bump when decoding or prepare() changes, so old cached frames are not reused
 
 
 @dataclass(frozen=True)
@@ -176,45 +176,67 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gesture"
 
 
+def sessions_of(samples: list[Sample]) -> list[list[int]]:
+    """Sample indices grouped by (label, session), in order of first appearance: the unit the
+    caches keep, so a new session (a correction, another day) leaves the others' caches valid."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, s in enumerate(samples):
+        groups.setdefault((s.label, s.session), []).append(i)
+    return list(groups.values())
+
+
 def load_frames(samples: list[Sample], pcfg: PreprocessConfig, margin: int = 0, *, cache: bool = True,
                 progress: bool = True) -> tuple[np.ndarray, list[int]]:
     """Decode every sample once into uint8 (N, size+2*margin, size+2*margin, 3) in the model's colour order.
 
     Returns the frames of the readable samples and the indices of the unreadable ones,
-    which are skipped. With `cache`, the result is kept under ~/.cache/gesture keyed by
-    the file list (paths, sizes, mtimes) and the preprocessing, so an unchanged data
-    folder is not decoded twice.
+    which are skipped. With `cache`, each session's result is kept under ~/.cache/gesture
+    keyed by its files (paths, sizes, mtimes) and the preprocessing, so an unchanged
+    session is not decoded twice.
     """
+    side = pcfg.size + 2 * margin
+    out = np.empty((len(samples), side, side, 3), np.uint8)
+    ok = np.zeros(len(samples), bool)
+    todo: list[int] = []
+    groups = sessions_of(samples)
     # The pixels depend on this code and on OpenCV's resizing too, not only on the files.
-    key = hashlib.sha1(json.dumps([fingerprint(samples), pcfg.to_dict(), margin, FRAMES_VERSION,
-                                   cv2.__version__]).encode()).hexdigest()[:20]
-    path = cache_dir() / f"frames-{key}.npz"
-    if cache and path.exists():
+    paths = [cache_dir() / "frames-{}.npz".format(hashlib.sha1(json.dumps(
+        [fingerprint([samples[i] for i in group]), pcfg.to_dict(), margin, FRAMES_VERSION, cv2.__version__]
+    ).encode()).hexdigest()[:20]) for group in groups]
+    for group, path in zip(groups, paths):
         try:
+            if not cache or not path.exists():
+                raise OSError
             with np.load(path) as z:
-                return z["frames"], z["bad"].tolist()
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged cache is just decoded again
+                frames, good = z["frames"], z["ok"]
+            if len(good) != len(group) or len(frames) != len(group):
+                raise ValueError
+            out[group], ok[group] = frames, good
+        except (OSError, ValueError, KeyError):  # none yet, or damaged: decoded again
+            todo += group
 
     def one(s: Sample):
         img = read_image(s.path)
         return None if img is None else prepare(img, pcfg, margin)
 
-    side = pcfg.size + 2 * margin
-    out = np.empty((len(samples), side, side, 3), np.uint8)
-    bad = []
-    for i, img in enumerate(parallel_map(one, samples, "decoding frames", progress)):
-        if img is None:
-            bad.append(i)
-        else:
-            out[i] = img
-    frames = np.delete(out, bad, axis=0) if bad else out
-    if cache:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, frames=frames, bad=np.array(bad, np.int64))
-            os.replace(tmp, path)
-        except OSError:
-            pass  # no cache is fine
-    return frames, bad
+    for i, img in zip(todo, parallel_map(one, [samples[i] for i in todo], "decoding frames", progress and bool(todo))):
+        if img is not None:
+            out[i], ok[i] = img, True
+    if cache and todo:
+        redo = set(todo)
+        for group, path in zip(groups, paths):
+            if group[0] in redo:
+                save_npz(path, frames=out[group], ok=ok[group])
+    bad = np.flatnonzero(~ok).tolist()
+    return (np.delete(out, bad, axis=0) if bad else out), bad
+
+
+def save_npz(path: Path, **arrays) -> None:
+    """Write a cache file whole or not at all; no cache is fine."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+    except OSError:
+        pass

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from .dataset import Sample, cache_dir, fingerprint, parallel_map
+from .dataset import Sample, save_npz, cache_dir, fingerprint, parallel_map, sessions_of
 from .images import read_image
 
-LANDMARKS_VERSION = 1  # bump when extraction changes, so cached landmarks are not reused
+LANDMARKS_VERSION = 2  # bump when extraction changes, so cached landmarks are not reused
 FEATURES_VERSION = 2  # stored in the checkpoint: a head only reads the features it was trained on
 WRIST, INDEX_MCP, MIDDLE_MCP, PINKY_MCP = 0, 5, 9, 17
 TIPS = (4, 8, 12, 16, 20)
@@ -107,17 +106,21 @@ def extract(samples: list[Sample], make_tracker, prior_id: str, *, cache: bool =
 
     `make_tracker()` builds a hands.HandTracker; one per worker thread, since an ONNX
     Runtime session with its own buffers is cheaper than a lock. Results are kept in
-    memory per file, and with `cache` on disk per file list, like the decoded frames.
+    memory per file, and with `cache` on disk per session, like the decoded frames.
     """
-    key = hashlib.sha1(json.dumps([fingerprint(samples), prior_id, LANDMARKS_VERSION]).encode()).hexdigest()[:20]
-    path = cache_dir() / f"landmarks-{key}.npz"
     keys = [_memo_key(s, prior_id) for s in samples]
-    if cache and path.exists() and not all(k in _MEMO for k in keys):
-        try:
-            with np.load(path) as z:
-                _MEMO.update((k, (p, bool(f))) for k, p, f in zip(keys, z["points"], z["found"]))
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged cache is just computed again
+    groups = sessions_of(samples)  # cached per session: a new one leaves the others' caches valid
+    paths = [cache_dir() / "landmarks-{}.npz".format(hashlib.sha1(json.dumps(
+        [fingerprint([samples[i] for i in group]), prior_id, LANDMARKS_VERSION]).encode()).hexdigest()[:20])
+        for group in groups]
+    for group, path in zip(groups, paths):
+        if cache and path.exists() and not all(keys[i] in _MEMO for i in group):
+            try:
+                with np.load(path) as z:
+                    if len(z["found"]) == len(group):
+                        _MEMO.update((keys[i], (p, bool(f))) for i, p, f in zip(group, z["points"], z["found"]))
+            except (OSError, ValueError, KeyError):
+                pass  # a damaged cache is just computed again
     todo = [i for i, k in enumerate(keys) if k not in _MEMO]
     local = threading.local()
     t = time.monotonic()
@@ -134,13 +137,10 @@ def extract(samples: list[Sample], make_tracker, prior_id: str, *, cache: bool =
     points = np.stack([_MEMO[k][0] for k in keys]) if keys else np.zeros((0, 21, 3), np.float32)
     found = np.array([_MEMO[k][1] for k in keys], bool)
     if cache and todo:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, points=points, found=found)
-            os.replace(tmp, path)
-        except OSError:
-            pass
+        redo = set(todo)
+        for group, path in zip(groups, paths):
+            if group[0] in redo:
+                save_npz(path, points=points[group], found=found[group])
     return Landmarks(points, found, time.monotonic() - t)
 
 
