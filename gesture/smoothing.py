@@ -64,7 +64,9 @@ class DecisionConfig:
 @dataclass(frozen=True)
 class Rule:
     """What one gesture does, from the key map."""
-    key: str | None = None  # None: recognised and shown, but fires nothing
+    # A key combination ("ctrl+shift+t") or a mouse action ("click", "scroll_down*3", see
+    # mouse.py); the sender tells them apart. None: recognised and shown, but fires nothing.
+    key: str | None = None
     mode: str = "tap"  # tap | hold
     threshold: float | None = None  # overrides DecisionConfig.threshold
     cooldown: float = 0.0  # seconds from one activation to the next
@@ -183,6 +185,17 @@ class Decider:
         self.paused = paused
         events = self._release(self.active, t) if paused else []
         return events + [Event("pause" if paused else "resume", gesture, None, confidence, t)]
+
+    def set_rules(self, rules: dict[str, Rule], t: float) -> list[Event]:
+        """Swap the key map between frames (another application took the focus). A held key is
+        released and the active gesture ends, so nothing held in one application carries into
+        the next; with the rest rule, a gesture still shown then waits for a rest before the
+        new map can fire it (the gesture that switched windows must not fire again there)."""
+        # No re-arming here: an activation disarmed the rest rule, and only a rest re-arms it.
+        events = self._end(t) if self.active is not None else []
+        self.rules = rules
+        self._streak = (None, 0)
+        return events
 
     def close(self, t: float) -> list[Event]:
         """End of the run: release whatever is held."""

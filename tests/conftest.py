@@ -128,3 +128,22 @@ def grab_window(xdisplay: str, title: str, out: Path, wait: float = 0.5):
                    env={**os.environ, "DISPLAY": xdisplay}, check=True, timeout=60)
     import cv2
     return cv2.imread(str(out))
+
+
+@pytest.fixture(scope="session")
+def xconn(xdisplay):
+    """A python-xlib connection to the test X server, open for the whole session: Xvfb resets
+    (dropping every window, and refusing connections for a moment) whenever its last client
+    disconnects, so holding one keeps tests that connect one after another from failing."""
+    xlib = pytest.importorskip("Xlib.display", reason="python-xlib is needed for the X window tests")
+    deadline = time.time() + 10
+    while True:
+        try:
+            d = xlib.Display(xdisplay)
+            break
+        except Exception:  # a reset in progress
+            if time.time() > deadline:
+                raise
+            time.sleep(0.1)
+    yield d
+    d.close()

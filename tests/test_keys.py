@@ -1,7 +1,9 @@
 import pytest
 
+from gesture.apps import WindowInfo
 from gesture.errors import GestureError
 from gesture.keys import DryRunSender, load_keymap, parse_key, starter_keymap
+from gesture.smoothing import Rule
 
 LABELS = ["V", "fist", "none", "palm", "Y"]
 GOOD = """\
@@ -57,7 +59,7 @@ def test_pause_gesture(tmp_path):
     ('[gestures.palm]\nkey = "a"\ncolour = "red"\n', 3, "unknown field 'colour'"),
     ('[gestures.palm]\nmode = "hold"\n', 1, "has no key"),
     ('[gestures]\nV = "space"\nV = "a"\n', 3, "not valid TOML"),
-    ('pause_gesture = "palm"\n[gestures]\npalm = "a"\n', 1, "also fires a key"),
+    ('pause_gesture = "palm"\n[gestures]\npalm = "a"\n', 3, "also fires a key"),
     ('title = "x"\n[gestures]\npalm = "a"\n', 1, "unknown setting 'title'"),
     ('# rest\nrequire_rest = "no"\n[gestures]\npalm = "a"\n', 2, "require_rest must be true or false"),
     ('# nothing mapped\n', 1, "no [gestures] table"),
@@ -108,3 +110,172 @@ def test_sender_releases_combinations_in_reverse_and_everything_at_the_end():
     s.press("a")
     s.release_all()
     assert s.down == [] and s.sent[-2:] == [("a", False), ("shift", False)]
+
+
+# Mouse actions
+
+MOUSE = """\
+[gestures]
+V = "scroll_down"           # shorthand: one step, repeating while held
+
+[gestures.palm]
+mouse = "scroll_up"
+amount = 3
+
+[gestures.fist]
+mouse = "click"
+mode = "hold"
+
+[gestures.Y]
+mouse = "scroll_left"
+repeat_after = 0
+"""
+
+
+def test_mouse_actions_parse_into_the_string_the_decider_carries(tmp_path):
+    km = load_keymap(write(tmp_path, MOUSE), LABELS, "none")
+    assert km.rules["V"] == Rule(key="scroll_down", mode="tap", repeat_after=0.15)
+    assert km.rules["palm"] == Rule(key="scroll_up*3", mode="tap", repeat_after=0.15)
+    assert km.rules["fist"] == Rule(key="click", mode="hold")  # a drag; clicks do not repeat by default
+    assert km.rules["Y"].key == "scroll_left" and km.rules["Y"].repeat_after is None  # 0: once per activation
+
+
+@pytest.mark.parametrize("text,line,msg", [
+    ('[gestures.palm]\nmouse = "scrol_down"\n', 2, "unknown mouse action 'scrol_down' (did you mean scroll_down?)"),
+    ('[gestures]\nV = "space"\npalm = "scrol_down"\n', 3, "unknown key 'scrol_down' (did you mean scroll_down?)"),
+    ('[gestures]\npalm = "scroll_down*3"\n', 2, 'long form, mouse = "scroll_down" with amount = N'),
+    ('[gestures.palm]\nmouse = "scroll_down"\namount = 0\n', 3, "amount must be a whole number of scroll steps from 1"),
+    ('[gestures.palm]\nmouse = "scroll_down"\namount = -2\n', 3, "got -2"),
+    ('[gestures.palm]\nmouse = "scroll_down"\namount = 1.5\n', 3, "got 1.5"),
+    ('[gestures.palm]\nmouse = "scroll_down"\namount = "3"\n', 3, "got '3'"),
+    ('[gestures.palm]\nmouse = "scroll_down"\namount = true\n', 3, "got True"),
+    ('[gestures.palm]\nmouse = "scroll_down"\n\namount = 101\n', 4, "from 1 to 100"),
+    ('[gestures.palm]\nmouse = "click"\namount = 2\n', 3, "amount only applies to scroll actions, not click"),
+    ('[gestures.palm]\nkey = "a"\namount = 2\n', 3, "amount only applies to scroll actions"),
+    ('[gestures.palm]\nmouse = "scroll_down"\nmode = "hold"\n', 3, "scroll_down cannot be held; it repeats"),
+    ('[gestures.palm]\nmode = "hold"\nmouse = "double_click"\n', 2, "double_click cannot be held"),
+    ('[gestures.palm]\nkey = "a"\nmouse = "click"\n', 1, "both key and mouse"),
+    ('[gestures.palm]\nkey = "click"\n', 2, 'click is a mouse action; write mouse = "click"'),
+    ('[gestures]\npalm = "ctrl+click"\n', 2, "click is a mouse action, which cannot be combined with keys"),
+    ('[gestures.palm]\nmouse = "ctrl+click"\n', 2, "cannot be combined with keys"),
+    ('[gestures.palm]\nmouse = 3\n', 2, "unknown mouse action 3"),
+    ('[gestures.palm]\nmouse = "click"\nrepeat_after = -1\n', 3, "repeat_after must be 0 or a number"),
+])
+def test_bad_mouse_actions_name_file_and_line(tmp_path, text, line, msg):
+    path = write(tmp_path, text)
+    with pytest.raises(GestureError) as e:
+        load_keymap(path, LABELS, "none")
+    assert str(e.value).startswith(f"{path}:{line}:") and msg in str(e.value), str(e.value)
+
+
+def test_dry_run_sender_records_mouse_actions():
+    s = DryRunSender()
+    s.tap("scroll_down*3")
+    s.tap("scroll_up")
+    s.tap("right_click")
+    s.tap("double_click")
+    assert s.sent == [("scroll_down*3", True), ("scroll_up", True), ("mouse.right", True), ("mouse.right", False),
+                      ("mouse.left", True), ("mouse.left", False), ("mouse.left", True), ("mouse.left", False)]
+    assert s.down == []
+
+
+def test_a_held_button_is_released_like_a_held_key():
+    s = DryRunSender()
+    s.press("click")  # a drag
+    s.press("shift")
+    assert s.down == ["mouse.left", "shift"]
+    s.release("click")
+    assert s.sent[-1] == ("mouse.left", False) and s.down == ["shift"]
+    s.press("middle_click")
+    s.release_all()  # every exit path of the live loop
+    assert s.sent[-2:] == [("mouse.middle", False), ("shift", False)] and s.down == []
+    with pytest.raises(ValueError):
+        s.press("scroll_down")  # the key map refuses it; a sender must not half-do it
+    assert s.down == []
+
+
+# Per-application maps
+
+APPS = """\
+pause_gesture = "Y"
+
+[gestures]
+V = "space"
+
+[apps."impress|powerpoint".gestures]
+V = "right"
+palm = "left"
+
+[apps."^vlc$".gestures.fist]
+key = "space"
+mode = "hold"
+
+[apps."firefox".gestures]
+palm = "scroll_down"
+"""
+
+
+def test_app_sections_parse_in_file_order_and_share_the_pause_gesture(tmp_path):
+    km = load_keymap(write(tmp_path, APPS), LABELS, "none")
+    assert [a.pattern for a in km.apps] == ["impress|powerpoint", "^vlc$", "firefox"]
+    slides, vlc, firefox = (a.rules for a in km.apps)
+    assert slides == {"V": Rule("right"), "palm": Rule("left"), "Y": Rule(pause=True)}
+    assert vlc["fist"] == Rule("space", mode="hold") and vlc["Y"].pause
+    assert firefox["palm"].key == "scroll_down" and firefox["palm"].repeat_after == 0.15
+    assert km.pause_gesture == "Y" and km.rules == {"V": Rule("space"), "Y": Rule(pause=True)}
+    assert [(m, g) for m, g, _ in km.all_rules()][:3] == [("default", "V"), ("default", "Y"), ("impress|powerpoint", "V")]
+
+
+def test_rules_for_picks_the_first_matching_app_map(tmp_path):
+    km = load_keymap(write(tmp_path, APPS), LABELS, "none")
+    assert km.rules_for(None) == ("default", km.rules)
+    assert km.rules_for(WindowInfo("Gedit", "notes.txt", "gedit")) == ("default", km.rules)
+    # Case-insensitive, and searched in the class, the instance and the title.
+    assert km.rules_for(WindowInfo("libreoffice-impress", "talk.odp", "libreoffice"))[0] == "impress|powerpoint"
+    assert km.rules_for(WindowInfo("Wine", "PowerPoint - talk.pptx", "powerpnt.exe"))[0] == "impress|powerpoint"
+    assert km.rules_for(WindowInfo("vlc", "movie.mkv - VLC media player", "vlc"))[0] == "^vlc$"
+    # Anchors hold within one field: a title that merely mentions VLC is not the VLC window.
+    name, rules = km.rules_for(WindowInfo("Navigator", "Download VLC - Mozilla Firefox", "firefox"))
+    assert name == "firefox" and rules["palm"].key == "scroll_down"
+    assert km.rules_for(WindowInfo("Gedit", "vlc", ""))[0] == "^vlc$"  # the title alone can match, too
+
+
+def test_a_map_with_only_app_sections_has_an_empty_default(tmp_path):
+    km = load_keymap(write(tmp_path, '[apps."vlc".gestures]\npalm = "space"\n'), LABELS, "none")
+    assert km.rules == {} and km.rules_for(WindowInfo("vlc", ""))[1] == {"palm": Rule("space")}
+
+
+@pytest.mark.parametrize("text,line,msg", [
+    ('[gestures]\nV = "a"\n\n[apps."(vlc".gestures]\npalm = "space"\n', 4, "app pattern '(vlc' is not a valid regular"),
+    ('[gestures]\nV = "a"\n[apps."vlc".gestures]\npalm = "space"\nthumbs = "a"\n', 5,
+     "[apps.\"vlc\"] gesture 'thumbs' is not one the checkpoint knows"),
+    ('[gestures]\nV = "a"\n[apps."vlc".gestures.thumbs]\nkey = "a"\n', 3, "gesture 'thumbs' is not one"),
+    ('[gestures]\nV = "a"\n[apps."vlc".gestures]\npalm = "spcae"\n', 4, "unknown key 'spcae' (did you mean space?)"),
+    ('[gestures]\nV = "a"\n[apps."vlc".gestures.palm]\nmouse = "scroll_down"\namount = 0\n', 5, "amount must be"),
+    ('[gestures]\nV = "a"\n[apps."vlc".gestures]\nnone = "a"\n', 4, "no-gesture class"),
+    ('pause_gesture = "Y"\n[gestures]\nV = "a"\n[apps."vlc".gestures]\nV = "b"\nY = "c"\n', 6,
+     "pause_gesture 'Y' also fires a key"),
+    ('[gestures]\nV = "a"\n[apps."vlc"]\npalm = "space"\n', 4, "unknown setting 'palm' in [apps.\"vlc\"]; its gestures go"),
+    ('[gestures]\nV = "a"\n[apps."vlc"]\n', 3, "has no gestures"),
+    ('[gestures]\nV = "a"\n[apps."".gestures]\nV = "b"\n', 3, "an empty app pattern matches every window"),
+    ('[gestures]\nV = "a"\n[apps]\nvlc = "space"\n', 4, "must be a table of gestures"),
+    ("apps = 3\n[gestures]\nV = 'a'\n", 1, "apps must hold sections"),
+])
+def test_bad_app_sections_name_file_and_line(tmp_path, text, line, msg):
+    path = write(tmp_path, text)
+    with pytest.raises(GestureError) as e:
+        load_keymap(path, LABELS, "none")
+    assert str(e.value).startswith(f"{path}:{line}:") and msg in str(e.value), str(e.value)
+
+
+def test_the_starter_map_documents_mouse_actions_and_app_maps(tmp_path):
+    text = starter_keymap(["fist", "none", "palm"], "none")
+    for word in ("scroll_down", "scroll_left", "click", "right_click", "double_click", "amount", "[apps."):
+        assert word in text
+    # Its commented examples are real syntax: uncommented, with NAME a gesture, they load.
+    lines = text.splitlines()
+    m, a = lines.index('# mouse = "scroll_down"'), next(i for i, x in enumerate(lines) if x.startswith("# [apps."))
+    examples = [x[2:].replace("NAME", "palm") for x in lines[m - 1:m + 2] + lines[a:a + 2]]
+    mine = [x for x in lines if x != 'palm = "left"'] + examples
+    km = load_keymap(write(tmp_path, "\n".join(mine)), ["fist", "none", "palm"], "none")
+    assert km.rules["palm"].key == "scroll_down*3" and km.apps[0].rules["palm"].key == "scroll_down"

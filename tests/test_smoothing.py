@@ -166,3 +166,44 @@ def test_a_held_key_is_released_when_the_hand_goes_even_at_the_lowest_threshold(
     d = decider({"fist": Rule("shift", mode="hold")}, threshold=0.3)
     ev = play(d, [("fist", 10, 0.98), ("none", 20, 0.9)])
     assert [k for _, k, _, _ in ev] == ["press", "release"]
+
+
+# Swapping the key map between frames (the focused application changed)
+
+def test_set_rules_releases_a_held_key_and_ends_the_gesture():
+    d = decider({"fist": Rule("shift", mode="hold")})
+    play(d, [("none", 5, 0.98), ("fist", 10, 0.98)])
+    assert d.active == "fist"
+    ev = d.set_rules({"fist": Rule("a", mode="hold")}, 1.0)
+    assert [(e.kind, e.gesture, e.key, e.t) for e in ev] == [("release", "fist", "shift", 1.0)]
+    assert d.active is None and d.rules["fist"].key == "a"
+    # The fist still shown does not fire in the new map until the hand has rested ...
+    assert play(d, [("fist", 20, 0.98)]) == []
+    assert d.waiting_for_rest
+    # ... and after a rest the new map's key is the one pressed and released.
+    ev = play(d, [("none", 5, 0.98), ("fist", 10, 0.98), ("none", 10, 0.98)])
+    assert [(k, key) for _, k, _, key in ev] == [("press", "a"), ("release", "a")]
+
+
+def test_set_rules_stops_a_repeating_scroll():
+    d = decider({"palm": Rule("scroll_down*3", repeat_after=0.15)})
+    ev = play(d, [("none", 5, 0.98), ("palm", 30, 0.98)])  # 1 s: a tap, then one every 0.15 s
+    assert len(ev) >= 6 and {key for *_, key in ev} == {"scroll_down*3"}
+    assert d.set_rules({"palm": Rule("space")}, 35 / 30) == []  # a tap holds nothing
+    assert play(d, [("palm", 30, 0.98)]) == [] and d.active is None
+
+
+def test_set_rules_with_nothing_active_changes_what_the_next_gesture_fires():
+    d = decider()
+    play(d, [("none", 5, 0.98)])
+    assert d.set_rules({"palm": Rule("left")}, 0.2) == []
+    assert not d.waiting_for_rest  # nothing was active: no rest is owed
+    assert play(d, [("palm", 10, 0.98)])[0][1:] == ("tap", "palm", "left")
+
+
+def test_set_rules_keeps_the_pause():
+    d = decider({"fist": Rule(pause=True), "palm": Rule("right")})
+    play(d, [("fist", 10, 0.98), ("none", 10, 0.98)])
+    assert d.paused
+    d.set_rules({"fist": Rule(pause=True), "palm": Rule("left")}, 1.0)
+    assert d.paused and play(d, [("palm", 10, 0.98)]) == []
