@@ -25,7 +25,7 @@ import numpy as np
 from .errors import GestureError
 from .preprocess import PreprocessConfig
 
-VERSION = 1
+VERSION = 2  # 2: the model's version and data folder, for corrections in `gesture run`
 
 
 @dataclass
@@ -37,6 +37,7 @@ class LiveModel:
     head: dict | None
     prior: dict | None
     onnx: bytes
+    meta: dict  # the checkpoint's model version and data folder (Checkpoint.meta holds more)
     model: None = None  # no torch network: FrameNet runs the graph
 
 
@@ -65,7 +66,8 @@ def write(ckpt_path: Path, ck) -> Path:
     head = None if ck.head is None else {k: np.asarray(v).tolist() if hasattr(v, "shape") else v
                                          for k, v in ck.head.items()}
     meta = {"version": VERSION, "checkpoint_sha256": _sha256(Path(ckpt_path)), "labels": ck.labels,
-            "none_label": ck.none_label, "preprocess": ck.preprocess.to_dict(), "head": head, "prior": ck.prior}
+            "none_label": ck.none_label, "preprocess": ck.preprocess.to_dict(), "head": head, "prior": ck.prior,
+            "model": {"version": ck.meta.get("version", 1), "data": {"root": ck.meta.get("data", {}).get("root")}}}
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         write_npz(tmp, {"graph": np.frombuffer(ck.onnx, np.uint8),
@@ -96,4 +98,4 @@ def load(ckpt_path: Path | str) -> tuple[LiveModel | None, str]:
     if head is not None:
         head = {k: np.asarray(v, np.float32) if isinstance(v, list) else v for k, v in head.items()}
     return LiveModel(meta["labels"], meta["none_label"], PreprocessConfig.from_dict(meta["preprocess"]), head,
-                     meta["prior"], graph), ""
+                     meta["prior"], graph, meta.get("model", {})), ""

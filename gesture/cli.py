@@ -155,6 +155,8 @@ def cmd_run(args) -> int:
         dry_run=args.dry_run, preview=not args.no_preview, threshold=args.threshold,
         log=Path(args.log) if args.log else None, max_frames=args.max_frames,
         screenshot=Path(args.screenshot) if args.screenshot else None,
+        data=Path(args.data) if args.data else None, corrections=not args.no_corrections, collect=args.collect,
+        realtime=args.realtime,
     )
     summary = run(cfg)
     print(format_summary(summary))
@@ -245,7 +247,10 @@ def get_parser() -> Parser:
     r = sub.add_parser("run", help="classify live frames and press keys for stable gestures",
                        description="The live loop: frames from a camera (or a file, for replay), the checkpoint's "
                                    "preprocessing and fused model, temporal smoothing with hysteresis, and key "
-                                   "presses from a TOML key map. In the preview: p pauses firing, q quits.")
+                                   "presses from a TOML key map. In the preview: p pauses firing, q quits, x says 'that press "
+                                   "was wrong' and m then 1-9 'that gesture was missed': the frames become a new "
+                                   "session of the data folder and the model relearns in the background (also "
+                                   "without the window, through the hotkeys ctrl+alt+x and ctrl+alt+m).")
     r.add_argument("--checkpoint", default=str(t.out), help=f"checkpoint (default {t.out})")
     r.add_argument("--source", default="0", help="camera index, video file, image folder or synth:... (default 0)")
     r.add_argument("--keys", metavar="KEYS.toml", help="key map: which key each gesture presses")
@@ -256,8 +261,17 @@ def get_parser() -> Parser:
                         "a gesture's own threshold in the key map wins")
     r.add_argument("--log", metavar="EVENTS.jsonl", help="append every event as a JSON line to this file")
     r.add_argument("--max-frames", type=_positive_int, metavar="N", help="stop after N frames")
+    r.add_argument("--realtime", action="store_true",
+                   help="play a video file at its own frame rate without a window too, as a camera would "
+                        "(headless, a file otherwise runs as fast as it can)")
     r.add_argument("--screenshot", metavar="FILE.png",
                    help="save the overlay as a PNG at the first key event (or the last frame if none fired)")
+    r.add_argument("--data", metavar="DIR",
+                   help="data folder for corrections and relearning (default: the one the model was trained on)")
+    r.add_argument("--no-corrections", action="store_true", help="x, m and the correction hotkeys do nothing")
+    r.add_argument("--collect", action="store_true",
+                   help="also keep the frames the model hesitated on (a few a second at most) in DATA/.review/, "
+                        "for `gesture data --file` to file under a label")
     r.add_argument("--write-keys", metavar="KEYS.toml",
                    help="write a commented starter key map for the checkpoint's gestures, and exit")
     r.set_defaults(func=cmd_run)

@@ -81,8 +81,14 @@ class LandmarkHead:
         return z / z.sum(1, keepdims=True)
 
 
-def fit_head(points: np.ndarray, y: np.ndarray, num_classes: int, cfg: HeadConfig = HeadConfig()) -> LandmarkHead:
-    """Train on landmarks in pixels (N, 21, 3) with labels y; class-balanced, fixed steps."""
+def fit_head(points: np.ndarray, y: np.ndarray, num_classes: int, cfg: HeadConfig = HeadConfig(),
+             boost: np.ndarray | None = None, init: dict | None = None) -> LandmarkHead:
+    """Train on landmarks in pixels (N, 21, 3) with labels y; class-balanced, fixed steps.
+
+    `boost` (bool, N) marks samples drawn as often as all the rest of their class together:
+    a correction's few dozen frames, which would otherwise be a few per cent of one class.
+    `init` (a head's state) starts from those weights and their feature scaling: fine-tuning.
+    """
     import torch
     import torch.nn.functional as F
 
@@ -94,12 +100,23 @@ def fit_head(points: np.ndarray, y: np.ndarray, num_classes: int, cfg: HeadConfi
     mean, std = feats.mean(0), feats.std(0) + 1e-3
     dim = feats.shape[1]
     l1, l2 = torch.nn.Linear(dim, cfg.hidden), torch.nn.Linear(cfg.hidden, num_classes)
+    if init is not None:
+        mean, std = np.asarray(init["mean"], np.float32), np.asarray(init["std"], np.float32)
+        with torch.no_grad():
+            for layer, w, b in ((l1, "w1", "b1"), (l2, "w2", "b2")):
+                layer.weight.copy_(torch.from_numpy(np.asarray(init[w], np.float32).T))
+                layer.bias.copy_(torch.from_numpy(np.asarray(init[b], np.float32)))
     params = [*l1.parameters(), *l2.parameters()]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     counts = np.bincount(y, minlength=num_classes)
     # Class-balanced sampling: each class is drawn equally often, however many frames it has;
     # a class with no hand frame at all (an empty-room `none`) is simply never drawn.
     weight = np.where(counts[y] > 0, 1.0 / counts[y].clip(min=1), 0)
+    if boost is not None and boost.any():
+        for c in np.unique(y[boost]):
+            mine, rest = boost & (y == c), ~boost & (y == c)
+            if rest.any():  # half the class's draws each; the class as a whole weighs the same
+                weight[mine], weight[rest] = 0.5 / mine.sum(), 0.5 / rest.sum()
     weight /= weight.sum()
     mean_t, std_t = torch.from_numpy(mean), torch.from_numpy(std)
     for step in range(cfg.steps):

@@ -8,14 +8,17 @@ training used (configured only from the checkpoint) and the fused network, in ON
 Runtime, gives them. The Decider turns them into events, and the sender presses keys.
 Whatever ends the loop (the end of a file, q, Ctrl-C, an exception), every held key is
 released.
+
+Corrections (corrections.py) ride along: the loop keeps the last seconds of frames; x (or
+a hotkey) files the frames of a wrong press under the no-gesture class, m and a number
+those of a missed gesture, and learner.py relearns in another process. The new model is
+swapped in between two frames; the decider, and with it held keys and pause, carries on.
 """
 from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -24,14 +27,16 @@ import numpy as np
 
 from . import STARTED, bundle, overlay
 from .errors import GestureError, SourceLost
+from .corrections import Collector, Commands, Corrector
+from .hotkeys import Hotkeys
 from .keys import DryRunSender, KeyMap, KeySender, PynputSender, load_keymap, starter_keymap
+from .learner import Learner
 from .preprocess import preprocess
 from .recognizer import Recognizer
+from .runstats import STAGES, Stats, format_summary  # noqa: F401 (format_summary: the CLI's)
 from .runtime import FrameNet, have_onnxruntime
 from .smoothing import DecisionConfig, Decider, Event
-from .sources import Source, open_source
-
-STAGES = ("read", "hand", "preprocess", "infer", "decide", "draw")
+from .sources import LatestFrame, open_source  # noqa: F401 (LatestFrame: tests drive it alone)
 # One thread is enough for a 6 MMAC batch-1 forward pass (measured: no faster on two), and
 # it leaves the other core to the camera thread and the window.
 INFER_THREADS = 1
@@ -49,103 +54,14 @@ class RunConfig:
     max_frames: int | None = None
     screenshot: Path | None = None  # the overlay as a PNG, at the first key event (or the last frame)
     decision: DecisionConfig = field(default_factory=DecisionConfig)
-
-
-class LatestFrame:
-    """Reads a live source on its own thread and keeps only the newest frame."""
-
-    def __init__(self, src: Source):
-        self.src = src
-        self.dropped = 0
-        self.received = 0
-        self.started = time.perf_counter()
-        self._cond = threading.Condition()
-        self._item = None
-        self._done = False
-        self._stop = False
-        self._error: Exception | None = None
-        self._thread = threading.Thread(target=self._read, name="camera", daemon=True)
-        self._thread.start()
-
-    def _read(self):
-        try:
-            for item in self.src:
-                with self._cond:
-                    if self._stop:
-                        return
-                    if self._item is not None:
-                        self.dropped += 1  # never consumed: stale, replaced by the newer frame
-                    self._item = item
-                    self.received += 1
-                    self._cond.notify()
-        except Exception as e:  # a lost camera, or a driver failing: handed to the loop, never swallowed
-            self._error = e
-        finally:
-            with self._cond:
-                self._done = True
-                self._cond.notify()
-
-    def __iter__(self):
-        while True:
-            with self._cond:
-                while self._item is None and not self._done:
-                    self._cond.wait()
-                item, self._item = self._item, None
-            if item is None:
-                if self._error is not None:
-                    raise self._error
-                return
-            yield item
-
-    def fps(self) -> float:
-        """Frames the camera delivered per second, dropped ones included."""
-        return self.received / max(1e-6, time.perf_counter() - self.started)
-
-    def close(self) -> bool:
-        """Stop reading; False if the thread is still inside a read (then the source must stay open)."""
-        with self._cond:
-            self._stop = True
-        self._thread.join(timeout=5)
-        return not self._thread.is_alive()
-
-
-@dataclass
-class Stats:
-    times: dict = field(default_factory=lambda: {s: [] for s in STAGES})
-    events: Counter = field(default_factory=Counter)
-    frames: int = 0
-    dropped: int = 0
-    started: float = field(default_factory=time.perf_counter)
-    first_frame_s: float | None = None  # from the package's import to the first classified frame
-
-    def summary(self) -> dict:
-        wall = time.perf_counter() - self.started
-        stages = {s: {"p50": round(float(np.percentile(v, 50)), 3), "p95": round(float(np.percentile(v, 95)), 3)}
-                  for s, v in self.times.items() if v}
-        per_frame = [sum(v) for v in zip(*(self.times[s] for s in STAGES if self.times[s]))]
-        # The work this project does on a frame, without waiting for the camera or the file.
-        work = [sum(v) for v in zip(*(self.times[s] for s in STAGES if s != "read" and self.times[s]))]
-        return {
-            "frames": self.frames, "fps": round(self.frames / wall, 1) if wall else 0.0,
-            "dropped_stale_frames": self.dropped,
-            "ms_per_frame": {"p50": round(float(np.percentile(per_frame, 50)), 3),
-                             "p95": round(float(np.percentile(per_frame, 95)), 3)} if per_frame else {},
-            "processing_ms_p50": round(float(np.percentile(work, 50)), 3) if work else None,
-            "first_frame_s": None if self.first_frame_s is None else round(self.first_frame_s, 3),
-            "stages_ms": stages, "events": dict(self.events),
-        }
-
-
-def format_summary(s: dict) -> str:
-    lines = [f"{s['frames']} frames at {s['fps']} fps"
-             + (f", {s['dropped_stale_frames']} stale camera frames dropped" if s["dropped_stale_frames"] else "")]
-    if s["ms_per_frame"]:
-        lines.append(f"per frame: {s['ms_per_frame']['p50']:.2f} ms median, {s['ms_per_frame']['p95']:.2f} ms p95; "
-                     f"{s['processing_ms_p50']:.2f} ms median without reading the frame")
-    lines.append("  " + "  ".join(f"{k} {v['p50']:.2f}/{v['p95']:.2f}" for k, v in s["stages_ms"].items())
-                 + "  (ms, p50/p95)")
-    lines.append("events: " + (", ".join(f"{k} {v}" for k, v in sorted(s["events"].items())) or "none"))
-    return "\n".join(lines)
+    data: Path | None = None  # where corrections go and relearning reads; None: the folder it was trained on
+    corrections: bool = True  # x / m (and the hotkeys) record corrections and relearn
+    hotkeys: bool = True  # global correction hotkeys through a pynput listener, where there is a display
+    collect: bool = False  # --collect: keep the frames the model hesitated on, for review
+    # Benchmarks and tests: after a correction, wait for its model before the next frame, so a
+    # replay decides the same on any machine (live, the loop never waits).
+    wait_for_updates: bool = False
+    realtime: bool = False  # play a file at its own frame rate even without a window, as a camera would
 
 
 def active_text(decider: Decider) -> str:
@@ -155,8 +71,9 @@ def active_text(decider: Decider) -> str:
 
 
 def draw_overlay(frame: np.ndarray, decider: Decider, crop: float, fps: float, ms: float,
-                 last_key: str | None, hand=None) -> np.ndarray:
-    """The mirrored frame, the model's crop box, the top label, a bar per class, speed and state."""
+                 last_key: str | None, hand=None, notes: tuple = (), corrections: bool = False) -> np.ndarray:
+    """The mirrored frame, the model's crop box, the top label, a bar per class, speed and state;
+    `notes` are lines such as "learning ..." or "updated: model v3"."""
     h, w = frame.shape[:2]
     labels, probs, active = decider.labels, decider.smoothed, decider.active
     img = overlay.framed(frame, crop, True, overlay.GREEN if active else overlay.GREY)
@@ -175,7 +92,11 @@ def draw_overlay(frame: np.ndarray, decider: Decider, crop: float, fps: float, m
     if decider.paused:
         (tw, _), _ = cv2.getTextSize("PAUSED", overlay.FONT, 1.6, 3)
         overlay.text(img, "PAUSED", ((w - tw) // 2, h // 2), 1.6, overlay.YELLOW, 3)
-    overlay.text(img, "p pause  q quit", (w - 160, h - 14), 0.5, overlay.GREY)
+    for i, note in enumerate(n for n in notes if n):
+        overlay.text(img, note, (w - 10 - cv2.getTextSize(note, overlay.FONT, 0.55, 1)[0][0], 56 + 22 * i), 0.55,
+                     overlay.YELLOW)
+    hint = "x wrong  m missed  p pause  q quit" if corrections else "p pause  q quit"
+    overlay.text(img, hint, (w - 10 - cv2.getTextSize(hint, overlay.FONT, 0.5, 1)[0][0], h - 14), 0.5, overlay.GREY)
     return img
 
 
@@ -201,8 +122,39 @@ def load_for_run(path: Path, log=print):
     return checkpoint.load(path)
 
 
-def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
-    ck = load_for_run(cfg.checkpoint, log)
+def live_model(path: Path, log=print):
+    """What the loop runs, from a checkpoint: (model, recognizer, network), built in one go so a
+    relearned model can be swapped in whole."""
+    ck = load_for_run(path, log)
+    return ck, Recognizer(ck, str(path), video=True), FrameNet(ck, threads=INFER_THREADS, log=log)
+
+
+def model_version(ck) -> int:
+    return int(ck.meta.get("version", 1))
+
+
+def corrections_folder(cfg: RunConfig, ck, log=print) -> Path | None:
+    """The data folder corrections go to, or None (and one line why) where there is none."""
+    if not cfg.corrections:
+        return None
+    root = cfg.data or ck.meta.get("data", {}).get("root")
+    if not root:
+        log("corrections are off: this checkpoint does not say what it was trained on; give --data DIR")
+        return None
+    root = Path(root)
+    if not root.is_dir():
+        if cfg.data is not None:
+            raise GestureError(f"--data {root} is not a folder; give the data folder the model was trained on")
+        log(f"corrections are off: {root}, the folder this model was trained on, is not here; give --data DIR")
+        return None
+    return root
+
+
+def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Commands | None = None,
+        observe=None) -> dict:
+    """The live loop. `commands` takes corrections from outside the window (the hotkeys, a
+    script); `observe(frame_index, events)`, if given, sees every frame's events (benchmarks)."""
+    ck, recognizer, net = live_model(cfg.checkpoint, log)
     keymap = load_keymap(cfg.keys, ck.labels, ck.none_label) if cfg.keys else KeyMap({})
     if not keymap.rules:
         log("no --keys map: gestures are recognised and shown, but no key is sent "
@@ -218,8 +170,7 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
     dcfg = cfg.decision if cfg.threshold is None else replace(cfg.decision, threshold=cfg.threshold)
     dcfg = replace(dcfg, rest=dcfg.rest and keymap.require_rest)
     decider = Decider(ck.labels, ck.none_label, dcfg, keymap.rules)
-    recognizer = Recognizer(ck, str(cfg.checkpoint), video=True)
-    net = FrameNet(ck, threads=INFER_THREADS, log=log)
+    data = corrections_folder(cfg, ck, log) if cfg.corrections or cfg.collect else None
     if cfg.screenshot is not None:
         if not cv2.haveImageWriter(str(cfg.screenshot)):
             raise GestureError(f"cannot write a picture called {cfg.screenshot}; give it a .png or .jpg name")
@@ -237,6 +188,18 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
     window, why = overlay.open_preview("gesture run", cfg.preview)
     if why:
         log(why)
+    commands = commands or Commands()
+    corrector = learner = hotkeys = None
+    if data is not None and cfg.corrections:
+        corrector = Corrector(data, ck.labels, ck.none_label, src.spec, log)
+        learner = Learner(cfg.checkpoint, data, lambda p: live_model(p, lambda *a: None), model_version(ck), log)
+        if cfg.hotkeys:
+            hotkeys = Hotkeys(commands, getattr(keymap, "corrections", None))
+            why = hotkeys.start()
+            log(why or f"corrections into {data}: {hotkeys.describe()}" + ("; in the window x and m" if window else ""))
+        elif window is not None:
+            log(f"corrections into {data}: x in the window when a press was wrong, m then 1-9 when one was missed")
+    collector = Collector(data, src.spec) if cfg.collect and data is not None else None
     stats, last_key, t = Stats(), None, 0.0
     reader = LatestFrame(src) if src.live else None
     frames = iter(reader if reader else src)
@@ -250,6 +213,9 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
             raise GestureError(f"cannot write the screenshot {cfg.screenshot}")
         shot_taken = True
 
+    def say(text: str):
+        log(("\r\033[K" if status else "") + text)
+
     def emit(events: list[Event], index: int):
         nonlocal last_key
         apply(events, sender)
@@ -257,19 +223,39 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
             stats.events[e.kind] += 1
             if e.key and e.kind in ("tap", "press"):
                 last_key = e.key
+            if corrector and e.kind in ("tap", "press"):
+                corrector.fired(e.gesture, e.t)
             row = {"time": round(e.t, 4), "frame": index, "event": e.kind, "gesture": e.gesture, "key": e.key,
                    "confidence": round(e.confidence, 4)}
             if events_file:
                 events_file.write(json.dumps(row) + "\n")
                 events_file.flush()
             if window is None or cfg.dry_run:
-                log(("\r\033[K" if status else "") + f"{e.t:8.2f}s  frame {index:>6}  {e.kind:<7} "
-                    f"{e.gesture or '':<10} {e.key or '':<16} {e.confidence:.2f}" + (" (dry run)" if cfg.dry_run else ""))
+                say(f"{e.t:8.2f}s  frame {index:>6}  {e.kind:<7} {e.gesture or '':<10} {e.key or '':<16} "
+                    f"{e.confidence:.2f}" + (" (dry run)" if cfg.dry_run else ""))
+
+    def correct(t: float):
+        """The user's corrections, then the newest model if one is ready (between two frames)."""
+        nonlocal ck, recognizer, net
+        for cmd in commands.drain():
+            rec = corrector.command(cmd, t) if corrector else None
+            if rec is not None:
+                learner.submit(rec)
+        if learner is None:
+            return
+        if cfg.wait_for_updates and learner.busy:
+            learner.wait()
+        new = learner.take()
+        if new is not None:
+            if new[0].labels == ck.labels:
+                ck, recognizer, net = new
+            else:  # relearn.py keeps the labels; a model swapped by hand is not taken mid-run
+                say(f"the new model's labels differ ({', '.join(new[0].labels)}); restart gesture run to use it")
 
     i = -1
     # A recording shown in a window plays at its own frame rate, so a person can watch it;
     # headless (benchmarks, tests) it runs as fast as it can, frame by frame.
-    pace = window is not None and not src.live
+    pace = (window is not None or cfg.realtime) and not src.live
     try:
         prev_arrival, wall0, t_first, arrival_fps = None, None, None, 0.0
         while cfg.max_frames is None or i + 1 < cfg.max_frames:
@@ -285,6 +271,9 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
                 wait = max(0.0, wall0 + (t - t_first) - time.perf_counter())
                 time.sleep(wait)
                 t0 += wait  # waiting for the clip's clock is not work
+            if corrector:
+                corrector.frame(frame, t)
+                correct(t)
             t1 = time.perf_counter()
             # The prior's hand first: where it finds one, the landmark head decides and the
             # whole-frame network need not run (recognizer.combine's rule, per frame).
@@ -299,6 +288,10 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
             t3 = time.perf_counter()
             events = decider.update(probs, t)
             emit(events, i)
+            if collector:
+                collector.frame(frame, probs, t)
+            if observe:
+                observe(i, events)
             t4 = time.perf_counter()
             ms = (t4 - t0) * 1000
             # A camera's own rate (dropped frames included); for a file, the rate it is played at.
@@ -310,29 +303,41 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
                     arrival_fps = 0.9 * arrival_fps + 0.1 / dt if arrival_fps else 1 / max(dt, 1e-6)
                 prev_arrival, fps = t1, arrival_fps
             fired = any(e.kind in ("tap", "press") for e in events)
+            notes = (learner.status if learner else None, corrector.prompt if corrector else None)
             img = None
             if window is not None or (fired and not shot_taken):  # headless too, for the screenshot
-                img = draw_overlay(frame, decider, ck.preprocess.crop, fps, ms, last_key, recognizer.hand)
+                img = draw_overlay(frame, decider, ck.preprocess.crop, fps, ms, last_key, recognizer.hand, notes,
+                                   corrector is not None)
             if window is not None:
                 key = window.show(img)
                 if key in ("q", overlay.ESC):
                     break
                 if key == "p":
                     emit(decider.set_paused(not decider.paused, t), i)
+                elif key == "x":
+                    commands.put("wrong")
+                elif key == "m":
+                    commands.put("missed")
+                elif key and key in "123456789" and len(key) == 1:
+                    commands.put("pick", int(key))
             elif status and i % 5 == 0:
                 top = int(np.argmax(decider.smoothed))
                 sys.stderr.write(f"\r\033[Kframe {i}  {ck.labels[top]} {decider.smoothed[top]:.2f}  "
                                  f"active {active_text(decider)}  last key {last_key or '-'}  "
-                                 f"{fps:.1f} fps  {ms:.1f} ms" + ("  PAUSED" if decider.paused else ""))
+                                 f"{fps:.1f} fps  {ms:.1f} ms" + ("  PAUSED" if decider.paused else "")
+                                 + "".join(f"  {n}" for n in notes if n))
                 sys.stderr.flush()
             if fired and not shot_taken:
                 snapshot(img)
             t5 = time.perf_counter()
             for stage, dt in zip(STAGES, (t1 - t0, th - t1, t2 - th, t3 - t2, t4 - t3, t5 - t4)):
                 stats.times[stage].append(dt * 1000)
+            stats.wall.append(t5)
             stats.frames += 1
             if stats.first_frame_s is None:
                 stats.first_frame_s = time.perf_counter() - STARTED
+        if corrector:  # a correction given on the last frame is recorded all the same
+            correct(t)
         if not shot_taken and i >= 0:
             snapshot(draw_overlay(frame, decider, ck.preprocess.crop, fps, ms, last_key,
                                   recognizer.hand))  # nothing fired: the last frame
@@ -348,6 +353,18 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
             sender.release_all()
             if status:
                 sys.stderr.write("\n")
+            if hotkeys:
+                hotkeys.stop()
+            if learner:  # every correction is on disk; a training still running is stopped
+                if learner.busy and not cfg.wait_for_updates:
+                    log("quitting while learning: the corrections are saved; the next `gesture train` (or a "
+                        "correction in the next run) learns them")
+                learner.close()
+                stats.trainings = learner.trainings
+            if collector:
+                note = collector.close()
+                if note:
+                    log(note)
             stopped = True
             if reader:
                 stats.dropped = reader.dropped
@@ -358,7 +375,9 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print) -> dict:
                 window.close()
             if events_file:
                 events_file.close()
-    return stats.summary()
+    out = stats.summary()
+    out["model_version"] = model_version(ck)
+    return out
 
 
 def write_keys(path: Path, ckpt: Path) -> str:

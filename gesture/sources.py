@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -177,3 +178,61 @@ def open_source(spec: str | int) -> Source:
     raise SourceError(
         f"no such file or folder: {text} (a camera is a number like 0; the synthetic camera is synth:)"
     )
+
+
+class LatestFrame:
+    """Reads a live source on its own thread and keeps only the newest frame."""
+
+    def __init__(self, src: Source):
+        self.src = src
+        self.dropped = 0
+        self.received = 0
+        self.started = time.perf_counter()
+        self._cond = threading.Condition()
+        self._item = None
+        self._done = False
+        self._stop = False
+        self._error: Exception | None = None
+        self._thread = threading.Thread(target=self._read, name="camera", daemon=True)
+        self._thread.start()
+
+    def _read(self):
+        try:
+            for item in self.src:
+                with self._cond:
+                    if self._stop:
+                        return
+                    if self._item is not None:
+                        self.dropped += 1  # never consumed: stale, replaced by the newer frame
+                    self._item = item
+                    self.received += 1
+                    self._cond.notify()
+        except Exception as e:  # a lost camera, or a driver failing: handed to the loop, never swallowed
+            self._error = e
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify()
+
+    def __iter__(self):
+        while True:
+            with self._cond:
+                while self._item is None and not self._done:
+                    self._cond.wait()
+                item, self._item = self._item, None
+            if item is None:
+                if self._error is not None:
+                    raise self._error
+                return
+            yield item
+
+    def fps(self) -> float:
+        """Frames the camera delivered per second, dropped ones included."""
+        return self.received / max(1e-6, time.perf_counter() - self.started)
+
+    def close(self) -> bool:
+        """Stop reading; False if the thread is still inside a read (then the source must stay open)."""
+        with self._cond:
+            self._stop = True
+        self._thread.join(timeout=5)
+        return not self._thread.is_alive()
