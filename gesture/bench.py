@@ -509,6 +509,12 @@ def bench_prior(ctx: Context) -> list[Figure]:
     return figures(ctx)
 
 
+def bench_correct(ctx: Context) -> list[Figure]:
+    from .bench_correct import bench_correct as figures
+
+    return figures(ctx)
+
+
 SECTIONS = {
     "model": bench_model,
     "capture": bench_capture,
@@ -516,6 +522,7 @@ SECTIONS = {
     "run": bench_run,
     "peer": bench_peer,
     "prior": bench_prior,
+    "correct": bench_correct,
 }
 
 
