@@ -13,9 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .keys import parse_key
-
-DEFAULTS = {"wrong": "ctrl+alt+x", "missed": "ctrl+alt+m"}
+from .keys import CORRECTION_KEYS, parse_key
 
 
 def pynput_combo(combo: str) -> str:
@@ -26,7 +24,7 @@ def pynput_combo(combo: str) -> str:
 class Hotkeys:
     def __init__(self, commands, keys: dict[str, str] | None = None):
         self.commands = commands
-        self.keys = {**DEFAULTS, **(keys or {})}
+        self.keys = {**CORRECTION_KEYS, **(keys or {})}
         self._listener = None
 
     def start(self) -> str | None:

@@ -64,7 +64,8 @@ ALIASES = {"return": "enter", "escape": "esc", "control": "ctrl", "win": "cmd", 
 _NAMES = sorted(KEY_NAMES | set(mouse.ACTIONS))  # for "did you mean"
 MODES = ("tap", "hold")
 RULE_FIELDS = {"key", "mouse", "amount", "mode", "threshold", "cooldown", "repeat_after"}
-TOP_FIELDS = ("gestures", "apps", "pause_gesture", "require_rest")
+TOP_FIELDS = ("gestures", "apps", "pause_gesture", "require_rest", "corrections")
+CORRECTION_KEYS = {"wrong": "ctrl+alt+x", "missed": "ctrl+alt+m"}  # hotkeys.py; [corrections] changes them
 
 
 def parse_key(text: str) -> tuple[str, ...]:
@@ -92,6 +93,7 @@ class KeyMap:
     rules: dict[str, Rule]  # the default map: [gestures]
     require_rest: bool = True  # see DecisionConfig.rest
     apps: list[AppMap] = field(default_factory=list)  # [apps."PATTERN"], in file order
+    corrections: dict[str, str] = field(default_factory=lambda: dict(CORRECTION_KEYS))  # global hotkeys
 
     @property
     def pause_gesture(self) -> str | None:
@@ -167,7 +169,7 @@ def load_keymap(path: Path | str, labels: list[str], none_label: str | None) -> 
     if unknown_top:
         k = min(unknown_top)
         src.fail((k,), f"unknown setting {k!r}; the file has [gestures], optional [apps.\"PATTERN\".gestures] "
-                       "sections, and optional pause_gesture and require_rest")
+                       "sections, optional [corrections], and optional pause_gesture and require_rest")
     apps = doc.get("apps", {})
     if not isinstance(apps, dict):
         src.fail(("apps",), 'apps must hold sections like [apps."firefox".gestures]')
@@ -194,7 +196,26 @@ def load_keymap(path: Path | str, labels: list[str], none_label: str | None) -> 
     rest = doc.get("require_rest", True)
     if not isinstance(rest, bool):
         src.fail(("require_rest",), f"require_rest must be true or false, got {rest!r}")
-    return KeyMap(default, rest, app_maps)
+    return KeyMap(default, rest, app_maps, _corrections(doc.get("corrections", {}), src))
+
+
+def _corrections(table, src: _Source) -> dict[str, str]:
+    """[corrections] wrong = "ctrl+alt+x", missed = "ctrl+alt+m": the global correction hotkeys."""
+    if not isinstance(table, dict):
+        src.fail(("corrections",), 'corrections must be a table: [corrections] wrong = "ctrl+alt+x"')
+    out = dict(CORRECTION_KEYS)
+    for name, combo in table.items():
+        if name not in CORRECTION_KEYS:
+            src.fail(("corrections", name), f"unknown correction {name!r}; [corrections] has wrong and missed")
+        try:
+            keys = parse_key(combo)
+        except ValueError as e:
+            src.fail(("corrections", name), f"corrections.{name}: {e}")
+        if len(keys) < 2:
+            src.fail(("corrections", name), f"corrections.{name} = {combo!r} would fire on every press of that key; "
+                                            "use a combination such as \"ctrl+alt+x\"")
+        out[name] = combo
+    return out
 
 
 def _rule(g: str, spec, at: tuple[str, ...], ctx: str, labels, none_label, src: _Source) -> Rule:
@@ -285,7 +306,10 @@ def starter_keymap(labels: list[str], none_label: str | None) -> str:
             "# A map for some applications only (X11), used instead of [gestures] while the focused",
             "# window's class or title matches the pattern (a case-insensitive regular expression; the",
             "# first match wins). Gestures it does not list do nothing there:",
-            '# [apps."firefox|chromium".gestures]', '# NAME = "scroll_down"', ""]
+            '# [apps."firefox|chromium".gestures]', '# NAME = "scroll_down"', "",
+            "# The global hotkeys of gesture run's corrections (in its window also x, and m then 1-9):",
+            "# [corrections]", '# wrong = "ctrl+alt+x"        # that press was wrong',
+            '# missed = "ctrl+alt+m"       # that gesture should have fired; then its number, 1-9', ""]
     return "\n".join(_toml_key(line) for line in out)
 
 

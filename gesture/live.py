@@ -26,7 +26,9 @@ import cv2
 import numpy as np
 
 from . import STARTED, bundle, overlay
+from .overlay import active_text, draw_overlay  # noqa: F401 (active_text: tests read it)
 from .errors import GestureError, SourceLost
+from .apps import FocusWatcher
 from .corrections import Collector, Commands, Corrector
 from .hotkeys import Hotkeys
 from .keys import DryRunSender, KeyMap, KeySender, PynputSender, load_keymap, starter_keymap
@@ -62,42 +64,6 @@ class RunConfig:
     # replay decides the same on any machine (live, the loop never waits).
     wait_for_updates: bool = False
     realtime: bool = False  # play a file at its own frame rate even without a window, as a camera would
-
-
-def active_text(decider: Decider) -> str:
-    """The active gesture; when none, say if a rest is needed first, or a user who switches
-    straight between gestures sees nothing fire and no reason why."""
-    return decider.active or ("- (rest first)" if decider.waiting_for_rest else "-")
-
-
-def draw_overlay(frame: np.ndarray, decider: Decider, crop: float, fps: float, ms: float,
-                 last_key: str | None, hand=None, notes: tuple = (), corrections: bool = False) -> np.ndarray:
-    """The mirrored frame, the model's crop box, the top label, a bar per class, speed and state;
-    `notes` are lines such as "learning ..." or "updated: model v3"."""
-    h, w = frame.shape[:2]
-    labels, probs, active = decider.labels, decider.smoothed, decider.active
-    img = overlay.framed(frame, crop, True, overlay.GREEN if active else overlay.GREY)
-    if hand is not None:  # the hand the prior found, mirrored like the picture
-        x0, y0, x1, y1 = hand.box
-        cv2.rectangle(img, (int(w - x1), int(y0)), (int(w - x0), int(y1)), overlay.YELLOW, 2)
-    top = int(np.argmax(probs))
-    overlay.text(img, f"{labels[top]} {probs[top]:.2f}", (10, 30), 0.9)
-    for i, (name, p) in enumerate(zip(labels, probs)):
-        y = 50 + i * 20
-        overlay.text(img, f"{name[:10]:<10}", (10, y + 12), 0.45)
-        overlay.bar(img, 110, y, 120, 14, float(p), overlay.GREEN if name == active else overlay.GREY)
-    overlay.text(img, f"{fps:.1f} fps  {ms:.1f} ms", (w - 190, 30), 0.6)
-    overlay.text(img, f"active: {active_text(decider)}", (10, h - 40), 0.6, overlay.GREEN if active else overlay.WHITE)
-    overlay.text(img, f"last key: {last_key or '-'}", (10, h - 14), 0.6)
-    if decider.paused:
-        (tw, _), _ = cv2.getTextSize("PAUSED", overlay.FONT, 1.6, 3)
-        overlay.text(img, "PAUSED", ((w - tw) // 2, h // 2), 1.6, overlay.YELLOW, 3)
-    for i, note in enumerate(n for n in notes if n):
-        overlay.text(img, note, (w - 10 - cv2.getTextSize(note, overlay.FONT, 0.55, 1)[0][0], 56 + 22 * i), 0.55,
-                     overlay.YELLOW)
-    hint = "x wrong  m missed  p pause  q quit" if corrections else "p pause  q quit"
-    overlay.text(img, hint, (w - 10 - cv2.getTextSize(hint, overlay.FONT, 0.5, 1)[0][0], h - 14), 0.5, overlay.GREY)
-    return img
 
 
 def apply(events: list[Event], sender: KeySender) -> None:
@@ -156,20 +122,24 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
     script); `observe(frame_index, events)`, if given, sees every frame's events (benchmarks)."""
     ck, recognizer, net = live_model(cfg.checkpoint, log)
     keymap = load_keymap(cfg.keys, ck.labels, ck.none_label) if cfg.keys else KeyMap({})
-    if not keymap.rules:
+    if not keymap.rules and not keymap.apps:
         log("no --keys map: gestures are recognised and shown, but no key is sent "
             "(write one with `gesture run --write-keys keys.toml`)")
     # Check key sending before opening the camera: fail in one line, not after a countdown.
     sender = sender or (DryRunSender() if cfg.dry_run else PynputSender())
-    for g, rule in keymap.rules.items():
+    for name, g, rule in keymap.all_rules():
         if rule.key:
             try:
                 sender.check(rule.key)
             except ValueError as e:
-                raise GestureError(f"{cfg.keys}: {g}: {e}") from None
+                raise GestureError(f"{cfg.keys}: {g}" + ("" if name == "default" else f" in [apps.{name!r}]")
+                                   + f": {e}") from None
     dcfg = cfg.decision if cfg.threshold is None else replace(cfg.decision, threshold=cfg.threshold)
     dcfg = replace(dcfg, rest=dcfg.rest and keymap.require_rest)
-    decider = Decider(ck.labels, ck.none_label, dcfg, keymap.rules)
+    # Per-application maps: the focused window is read on the watcher's thread, off the frame path.
+    watcher = FocusWatcher.start(log) if keymap.apps else None
+    active_map, rules = keymap.rules_for(watcher.current if watcher else None)
+    decider = Decider(ck.labels, ck.none_label, dcfg, rules)
     data = corrections_folder(cfg, ck, log) if cfg.corrections or cfg.collect else None
     if cfg.screenshot is not None:
         if not cv2.haveImageWriter(str(cfg.screenshot)):
@@ -194,7 +164,7 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
         corrector = Corrector(data, ck.labels, ck.none_label, src.spec, log)
         learner = Learner(cfg.checkpoint, data, lambda p: live_model(p, lambda *a: None), model_version(ck), log)
         if cfg.hotkeys:
-            hotkeys = Hotkeys(commands, getattr(keymap, "corrections", None))
+            hotkeys = Hotkeys(commands, keymap.corrections)
             why = hotkeys.start()
             log(why or f"corrections into {data}: {hotkeys.describe()}" + ("; in the window x and m" if window else ""))
         elif window is not None:
@@ -227,6 +197,8 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
                 corrector.fired(e.gesture, e.t)
             row = {"time": round(e.t, 4), "frame": index, "event": e.kind, "gesture": e.gesture, "key": e.key,
                    "confidence": round(e.confidence, 4)}
+            if keymap.apps:
+                row["map"] = active_map
             if events_file:
                 events_file.write(json.dumps(row) + "\n")
                 events_file.flush()
@@ -286,6 +258,12 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
             else:
                 t2 = th
             t3 = time.perf_counter()
+            if watcher:
+                name, rules = keymap.rules_for(watcher.current)
+                if name != active_map:  # by map, not window: a browser's title changes with every tab
+                    emit(decider.set_rules(rules, t), i)  # anything held is released first
+                    active_map = name
+                    say(f"map: {name}")
             events = decider.update(probs, t)
             emit(events, i)
             if collector:
@@ -303,7 +281,8 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
                     arrival_fps = 0.9 * arrival_fps + 0.1 / dt if arrival_fps else 1 / max(dt, 1e-6)
                 prev_arrival, fps = t1, arrival_fps
             fired = any(e.kind in ("tap", "press") for e in events)
-            notes = (learner.status if learner else None, corrector.prompt if corrector else None)
+            notes = (f"map: {active_map}" if keymap.apps else None, learner.status if learner else None,
+                     corrector.prompt if corrector else None)
             img = None
             if window is not None or (fired and not shot_taken):  # headless too, for the screenshot
                 img = draw_overlay(frame, decider, ck.preprocess.crop, fps, ms, last_key, recognizer.hand, notes,
@@ -355,6 +334,8 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
                 sys.stderr.write("\n")
             if hotkeys:
                 hotkeys.stop()
+            if watcher:
+                watcher.close()
             if learner:  # every correction is on disk; a training still running is stopped
                 if learner.busy and not cfg.wait_for_updates:
                     log("quitting while learning: the corrections are saved; the next `gesture train` (or a "

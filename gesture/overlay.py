@@ -92,3 +92,39 @@ def open_preview(title: str, wanted: bool) -> tuple[Preview | None, str]:
         return Preview(title), ""
     except cv2.error as e:
         return None, f"cannot open a window ({str(e).strip().splitlines()[-1]}): showing progress in the terminal instead"
+
+
+def active_text(decider) -> str:
+    """The active gesture; when none, say if a rest is needed first, or a user who switches
+    straight between gestures sees nothing fire and no reason why."""
+    return decider.active or ("- (rest first)" if decider.waiting_for_rest else "-")
+
+
+def draw_overlay(frame: np.ndarray, decider, crop: float, fps: float, ms: float,
+                 last_key: str | None, hand=None, notes: tuple = (), corrections: bool = False) -> np.ndarray:
+    """The mirrored frame, the model's crop box, the top label, a bar per class, speed and state;
+    `notes` are lines such as "learning ..." or "updated: model v3"."""
+    h, w = frame.shape[:2]
+    labels, probs, active = decider.labels, decider.smoothed, decider.active
+    img = framed(frame, crop, True, GREEN if active else GREY)
+    if hand is not None:  # the hand the prior found, mirrored like the picture
+        x0, y0, x1, y1 = hand.box
+        cv2.rectangle(img, (int(w - x1), int(y0)), (int(w - x0), int(y1)), YELLOW, 2)
+    top = int(np.argmax(probs))
+    text(img, f"{labels[top]} {probs[top]:.2f}", (10, 30), 0.9)
+    for i, (name, p) in enumerate(zip(labels, probs)):
+        y = 50 + i * 20
+        text(img, f"{name[:10]:<10}", (10, y + 12), 0.45)
+        bar(img, 110, y, 120, 14, float(p), GREEN if name == active else GREY)
+    text(img, f"{fps:.1f} fps  {ms:.1f} ms", (w - 190, 30), 0.6)
+    text(img, f"active: {active_text(decider)}", (10, h - 40), 0.6, GREEN if active else WHITE)
+    text(img, f"last key: {last_key or '-'}", (10, h - 14), 0.6)
+    if decider.paused:
+        (tw, _), _ = cv2.getTextSize("PAUSED", FONT, 1.6, 3)
+        text(img, "PAUSED", ((w - tw) // 2, h // 2), 1.6, YELLOW, 3)
+    for i, note in enumerate(n for n in notes if n):
+        text(img, note, (w - 10 - cv2.getTextSize(note, FONT, 0.55, 1)[0][0], 56 + 22 * i), 0.55,
+                     YELLOW)
+    hint = "x wrong  m missed  p pause  q quit" if corrections else "p pause  q quit"
+    text(img, hint, (w - 10 - cv2.getTextSize(hint, FONT, 0.5, 1)[0][0], h - 14), 0.5, GREY)
+    return img
