@@ -117,6 +117,12 @@ def cmd_capture(args) -> int:
 def cmd_data(args) -> int:
     from .datacheck import check, format_report
 
+    if args.file:
+        from .review import file_session
+
+        dest = file_session(Path(args.data), *args.file)
+        print(f"filed {args.file[0]} under {args.file[1]}: {dest}")
+        return 0
     rep = check(Path(args.data), quarantine=args.quarantine, progress=not args.json)
     print(json.dumps(rep, indent=2) if args.json else format_report(rep))
     return 0
@@ -205,6 +211,8 @@ def get_parser() -> Parser:
     dt.add_argument("--data", default="data", help="data folder (default data)")
     dt.add_argument("--json", action="store_true", help="print the report as JSON")
     dt.add_argument("--quarantine", action="store_true", help="move corrupt files to DATA/.quarantine/ (nothing is deleted)")
+    dt.add_argument("--file", nargs=2, metavar=("SESSION", "LABEL"),
+                    help="move a session that `gesture run --collect` kept for review under LABEL (or none)")
     dt.set_defaults(func=cmd_data)
 
     t = TrainConfig()

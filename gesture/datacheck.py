@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 
+from . import review
 from .dataset import MANIFEST, parallel_map, NONE_ALIASES, QUARANTINE, manifest_mismatch, scan
 from .images import read_image
 
@@ -78,6 +79,7 @@ def check(root: Path | str, quarantine: bool = False, progress: bool = True) -> 
         "quarantined": moved,
         "manifest": {"missing_files": missing, "unlisted_files": unlisted},
         "warnings": warnings,
+        "review": review.sessions(root),
     }
 
 
@@ -125,6 +127,10 @@ def format_report(rep: dict) -> str:
     if rep["corrupt"]:
         lines.append("unreadable or corrupt:" + ("" if not rep["quarantined"] else f" (moved to {QUARANTINE}/)"))
         lines += [f"  {p}" for p in rep["corrupt"]]
+    if rep.get("review"):
+        lines.append(f"to review (kept by gesture run --collect, not trained on) in {review.REVIEW}/{review.KIND}/:")
+        lines += [f"  {sess:<36} {n:>6} frames" for sess, n in rep["review"].items()]
+        lines.append("  look at them, then `gesture data --file SESSION LABEL` files a session under a label (or none)")
     if rep["warnings"]:
         lines.append("warnings:")
         lines += [f"  - {w}" for w in rep["warnings"]]

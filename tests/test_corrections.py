@@ -211,3 +211,33 @@ def test_the_wrong_hotkey_works_without_a_window_on_a_real_x_server(model, xdisp
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     assert rows[0]["gesture"] == "palm"
     assert (data / MANIFEST).exists()
+
+
+def test_collect_keeps_hesitant_frames_a_few_a_second_and_data_files_them(tmp_path):
+    from gesture.corrections import COLLECT_SPACING, Collector
+
+    data = tmp_path / "data"
+    (data / "none" / "s0").mkdir(parents=True)
+    (data / "palm" / "s0").mkdir(parents=True)
+    c = Collector(data, "test")
+    sure, unsure = np.array([0.05, 0.9, 0.05]), np.array([0.3, 0.4, 0.3])
+    for f, t in frames(30):  # 1 s of sure frames: nothing kept
+        c.frame(f, sure, t)
+    assert c.writer is None
+    for f, t in frames(60):  # 2 s of unsure ones: one every COLLECT_SPACING seconds
+        c.frame(f, unsure, 1.0 + t)
+    note = c.close()
+    kept = int(2 / COLLECT_SPACING)
+    assert c.kept == kept and f"collected {kept} frames" in note
+    session = c.writer.session
+    assert not any(s.session == session for s in scan(data).samples)  # not training data until filed
+    r = gesture("data", "--data", data)
+    assert r.returncode == 0 and session in r.stdout and "--file" in r.stdout, r.stdout
+    r = gesture("data", "--data", data, "--file", session, "none")
+    assert r.returncode == 0, r.stderr
+    assert sum(s.session == session and s.label == "none" for s in scan(data).samples) == kept
+    assert manifest_agrees(data) and not read_manifest(data / ".review")
+    # Filing it again, or under a label the data does not have, is one line and exit 2.
+    for args in ((session, "none"), ("nope", "none")):
+        r = gesture("data", "--data", data, "--file", *args)
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -279,3 +279,23 @@ def test_the_starter_map_documents_mouse_actions_and_app_maps(tmp_path):
     mine = [x for x in lines if x != 'palm = "left"'] + examples
     km = load_keymap(write(tmp_path, "\n".join(mine)), ["fist", "none", "palm"], "none")
     assert km.rules["palm"].key == "scroll_down*3" and km.apps[0].rules["palm"].key == "scroll_down"
+
+
+def test_corrections_hotkeys_default_and_can_be_set(tmp_path):
+    km = load_keymap(write(tmp_path, GOOD), LABELS, "none")
+    assert km.corrections == {"wrong": "ctrl+alt+x", "missed": "ctrl+alt+m"}
+    km = load_keymap(write(tmp_path, GOOD + '\n[corrections]\nwrong = "ctrl+shift+w"\n'), LABELS, "none")
+    assert km.corrections == {"wrong": "ctrl+shift+w", "missed": "ctrl+alt+m"}
+
+
+@pytest.mark.parametrize("table, words", [
+    ('wrong = "x"', "every press"),  # a bare key would fire all the time
+    ('oops = "ctrl+alt+o"', "unknown correction"),
+    ('wrong = "ctrl+nokey"', "unknown key"),
+])
+def test_bad_corrections_hotkeys_name_their_line(tmp_path, table, words):
+    text = GOOD + "\n[corrections]\n" + table + "\n"
+    with pytest.raises(GestureError) as e:
+        load_keymap(write(tmp_path, text), LABELS, "none")
+    line = len(text.splitlines())
+    assert f"keys.toml:{line}:" in str(e.value) and words in str(e.value)
