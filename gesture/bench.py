@@ -236,7 +236,7 @@ def _replay(ctx: Context, ckpt: Path, clip: Path, keys: Path | None, tmp: Path, 
     from .live import RunConfig, run
 
     log = tmp / f"{name}.jsonl"
-    summary = run(RunConfig(checkpoint=ckpt, source=str(clip), keys=keys, preview=False, log=log),
+    summary = run(RunConfig(checkpoint=ckpt, source=str(clip), keys=keys, preview=False, log=log, corrections=False),
                   sender=DryRunSender(), log=lambda *a: None)
     return summary, replay.read_events(log)
 

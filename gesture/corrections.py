@@ -29,6 +29,7 @@ from .writer import FrameWriter
 
 RECENT_SECONDS = 5.0  # how far back a correction can reach (150 frames at 30 fps, 140 MB at 640x480)
 RECENT_SPACING = 0.0  # every frame: a false press is often only a dozen frames long
+RECENT_BYTES = 200 * 2 ** 20  # and never more memory than this, whatever the camera's resolution
 BEFORE_ACTIVATION = 1.0  # seconds before the wrong press that are part of it (the shape forming)
 MISSED_SECONDS = 1.0  # what `m` records: the last second
 PICK_SECONDS = 5.0  # how long `m` waits for the gesture's number
@@ -40,8 +41,8 @@ COLLECT_MAX = 600  # frames per run
 
 
 class Recent:
-    """The last RECENT_SECONDS of frames, at most one per RECENT_SPACING (references, not copies:
-    sources hand over a new array per frame)."""
+    """The last RECENT_SECONDS of frames, at most one per RECENT_SPACING and RECENT_BYTES in all
+    (references, not copies: sources hand over a new array per frame)."""
 
     def __init__(self, seconds: float = RECENT_SECONDS, spacing: float = RECENT_SPACING):
         self.seconds, self.spacing = seconds, spacing
@@ -51,7 +52,8 @@ class Recent:
         if self.frames and t - self.frames[-1][0] < self.spacing:
             return
         self.frames.append((t, frame))
-        while self.frames and self.frames[0][0] < t - self.seconds:
+        most = max(2, RECENT_BYTES // max(1, frame.nbytes))
+        while self.frames and (self.frames[0][0] < t - self.seconds or len(self.frames) > most):
             self.frames.popleft()
 
     def between(self, start: float, end: float) -> list[tuple[float, np.ndarray]]:

@@ -105,7 +105,7 @@ def synth_demo(cfg: DemoConfig, log=print, progress: bool = True) -> dict:
     log(f"4/4 run: a new synthetic clip through the live loop, in dry run (no key is sent)\n    synth:{script}")
     events_log, shot = out / "events.jsonl", out / "overlay.png"
     summary = run(RunConfig(checkpoint=ckpt, source=f"synth:{script}", keys=keys, dry_run=True, preview=False,
-                            log=events_log, screenshot=shot), log=lambda line: log("    " + line))
+                            log=events_log, screenshot=shot, corrections=False), log=lambda line: log("    " + line))
     events = replay.read_events(events_log)
     score = replay.score(events, replay.segments_of(parse_script(script).segments), NONE, set(GESTURES))
 
@@ -189,8 +189,10 @@ def camera_demo(source: str, out: Path | None, gestures: list[str], frames: int,
     write_keys(keys, ckpt)
     log(f"\nWrote a starter key map, {keys}. Edit it to choose your keys.")
     real = ask("Send real key presses now? Without that the run only shows and logs what it would press. [y/N] ", "n")
-    log(f"Running: show your gestures; q in the window quits. Later: gesture run --checkpoint {ckpt} --keys {keys}"
-        f" --source {source}")
+    log(f"Running: show your gestures; q in the window quits. When a key fires that should not have, press x in "
+        f"the window: those frames become a `none` session and the model relearns in a few seconds, while it runs "
+        f"(m, then the gesture's number, when one should have fired and did not). Later: gesture run --checkpoint "
+        f"{ckpt} --keys {keys} --source {source}")
     summary = run(RunConfig(checkpoint=ckpt, source=source, keys=keys, dry_run=not real.lower().startswith("y"),
                             log=out / "events.jsonl"))
     log(format_summary(summary))

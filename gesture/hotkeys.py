@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
 from .keys import CORRECTION_KEYS, parse_key
 
@@ -26,6 +27,18 @@ class Hotkeys:
         self.commands = commands
         self.keys = {**CORRECTION_KEYS, **(keys or {})}
         self._listener = None
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+
+    def start_soon(self, log=print) -> None:
+        """start() on a thread of its own: importing pynput and connecting to the display take a
+        tenth of a second or more, which the first frame need not wait for."""
+        def go():
+            why = self.start()
+            log(why or f"correction hotkeys: {self.describe()}")
+        self._thread = threading.Thread(target=go, name="hotkeys", daemon=True)
+        self._thread.start()
 
     def start(self) -> str | None:
         """Start listening; None, or one line saying why hotkeys are off (the window's keys still work)."""
@@ -57,13 +70,19 @@ class Hotkeys:
             listener.wait()
         except Exception as e:  # pynput raises ImportError, Xlib errors, OSError ... where it cannot listen
             return f"correction hotkeys are off ({type(e).__name__}: {str(e).splitlines()[0][:100] if str(e) else ''})"
-        self._listener = listener
+        with self._lock:
+            if self._stopped:  # the loop ended while this started
+                listener.stop()
+            else:
+                self._listener = listener
         return None
 
     def describe(self) -> str:
         return f"{self.keys['wrong']}: that press was wrong; {self.keys['missed']} then 1-9: that gesture was missed"
 
     def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.stop()
-            self._listener = None
+        with self._lock:
+            self._stopped = True
+            listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.stop()

@@ -400,7 +400,8 @@ class DryRunSender(KeySender):
 
 
 NO_KEYS_HELP = ("use --dry-run to run without sending keys, run inside an X11 session (or XWayland), or use "
-                "pynput's uinput backend (PYNPUT_BACKEND=uinput, as root or in the input group)")
+                "pynput's uinput backend for keys (PYNPUT_BACKEND_KEYBOARD=uinput PYNPUT_BACKEND_MOUSE=dummy, as root or in "
+                "the input group; it has no mouse)")
 
 
 class PynputSender(KeySender):

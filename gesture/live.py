@@ -158,22 +158,25 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
     window, why = overlay.open_preview("gesture run", cfg.preview)
     if why:
         log(why)
+    status = sys.stderr.isatty() and window is None
+
+    def say(text: str):
+        log(("\r\033[K" if status else "") + text)
+
     commands = commands or Commands()
     corrector = learner = hotkeys = None
     if data is not None and cfg.corrections:
         corrector = Corrector(data, ck.labels, ck.none_label, src.spec, log)
         learner = Learner(cfg.checkpoint, data, lambda p: live_model(p, lambda *a: None), model_version(ck), log)
+        log(f"corrections go into {data}" + (": in the window, x when a press was wrong, m then 1-9 when a gesture "
+                                             "was missed" if window is not None else ""))
         if cfg.hotkeys:
             hotkeys = Hotkeys(commands, keymap.corrections)
-            why = hotkeys.start()
-            log(why or f"corrections into {data}: {hotkeys.describe()}" + ("; in the window x and m" if window else ""))
-        elif window is not None:
-            log(f"corrections into {data}: x in the window when a press was wrong, m then 1-9 when one was missed")
+            hotkeys.start_soon(say)
     collector = Collector(data, src.spec) if cfg.collect and data is not None else None
     stats, last_key, t = Stats(), None, 0.0
     reader = LatestFrame(src) if src.live else None
     frames = iter(reader if reader else src)
-    status = sys.stderr.isatty() and window is None
 
     shot_taken = cfg.screenshot is None
 
@@ -182,9 +185,6 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
         if not cv2.imwrite(str(cfg.screenshot), img):
             raise GestureError(f"cannot write the screenshot {cfg.screenshot}")
         shot_taken = True
-
-    def say(text: str):
-        log(("\r\033[K" if status else "") + text)
 
     def emit(events: list[Event], index: int):
         nonlocal last_key
@@ -312,6 +312,8 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
             for stage, dt in zip(STAGES, (t1 - t0, th - t1, t2 - th, t3 - t2, t4 - t3, t5 - t4)):
                 stats.times[stage].append(dt * 1000)
             stats.wall.append(t5)
+            if pace:
+                stats.arrival.append(wall0 + (t - t_first))
             stats.frames += 1
             if stats.first_frame_s is None:
                 stats.first_frame_s = time.perf_counter() - STARTED

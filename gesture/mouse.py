@@ -149,6 +149,9 @@ class Pointer:
             where = "" if os.environ.get("DISPLAY") else "DISPLAY is unset; "
             raise GestureError(f"cannot send mouse actions with pynput ({type(e).__name__}: {first}); "
                                f"{where}{NO_MOUSE_HELP}") from None
+        if type(self._ctl).__module__.endswith("_dummy"):  # it would accept every action and send none
+            raise GestureError(f"cannot send mouse actions: pynput's mouse backend is the dummy one "
+                               f"(PYNPUT_BACKEND_MOUSE=dummy); {NO_MOUSE_HELP}")
 
     def button(self, button: str, press: bool) -> None:
         (self._ctl.press if press else self._ctl.release)(getattr(self._buttons, button))

@@ -19,6 +19,7 @@ class Stats:
     started: float = field(default_factory=time.perf_counter)
     first_frame_s: float | None = None  # from the package's import to the first classified frame
     wall: list = field(default_factory=list)  # perf_counter at the end of each frame
+    arrival: list = field(default_factory=list)  # a file played in real time: when each frame was due
     trainings: list = field(default_factory=list)  # relearnings in this run (learner.py), with their wall span
 
     def summary(self) -> dict:
@@ -38,21 +39,32 @@ class Stats:
             "stages_ms": stages, "events": dict(self.events),
             "trainings": [{**{k: v for k, v in r.items() if k not in ("started", "ended")},
                            **self.fps_between(r["started"], r["ended"])} for r in self.trainings],
+            # A file played in real time: the same rates over the whole run, to compare with.
+            "realtime": self.fps_between(self.arrival[0], self.arrival[-1]) if self.arrival else None,
         }
 
     def fps_between(self, start: float, end: float) -> dict:
         """Frame rate while something else ran (a relearning): the median over 1 s windows and the
-        worst window; a window's rate is its frame intervals over their span, so a steady 30 fps
-        reads 30.0 wherever the window falls."""
-        t = np.array([w for w in self.wall if start <= w <= end])
-        if len(t) < 2 or end - start < 1.0:
-            return {"fps_median": None, "fps_worst": None, "frames_while": len(t)}
-        rates = []
-        for a in np.arange(start, end - 1.0 + 1e-9, 0.25):
-            w = t[(t >= a) & (t < a + 1.0)]
-            rates.append((len(w) - 1) / (w[-1] - w[0]) if len(w) > 2 else 0.0)
-        return {"fps_median": round(float(np.median(rates)), 1), "fps_worst": round(float(min(rates)), 1),
-                "frames_while": len(t)}
+        worst window.
+
+        For a file played in real time, each window counts the frames that were due in that
+        second, less those a camera would have dropped (finished more than a frame's time after
+        they were due: the next frame was already there), so a loop that keeps up reads the
+        clip's own rate whatever the timer's jitter. Otherwise: frames finished per second."""
+        wall = np.array(self.wall)
+        if self.arrival:
+            due = np.array(self.arrival)
+            period = float(np.median(np.diff(due))) if len(due) > 1 else 0.0
+            kept = (wall - due) <= period
+            t = due
+        else:
+            kept, t = np.ones(len(wall), bool), wall
+        inside = (t >= start) & (t <= end)
+        if inside.sum() < 2 or end - start < 1.0:
+            return {"fps_median": None, "fps_worst": None, "frames_while": int(inside.sum())}
+        rates = [int(np.count_nonzero(kept & (t >= a) & (t < a + 1.0))) for a in np.arange(start, end - 1.0 + 1e-9, 0.25)]
+        return {"fps_median": float(np.median(rates)), "fps_worst": float(min(rates)), "frames_while": int(inside.sum()),
+                "late_frames": int(np.count_nonzero(inside & ~kept))}
 
 
 def format_summary(s: dict) -> str:

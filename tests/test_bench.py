@@ -25,6 +25,9 @@ PRIOR = {"finger-count, trained on set1, scored on set2", "finger-count, trained
          "idle hands read as a gesture: hagrid-people no_gesture, people never seen",
          "drone-gestures no_class frames read as a hagrid gesture",
          "key presses per 1000 frames, drone-gestures no_class replay"}
+CORRECT = {"false presses in the rest of the replays, no correction",
+           "false presses in the rest of the replays, after correcting the first 1-3", "cut in false presses by correcting",
+           "after correcting: slowest gesture, frames to its key", "relearning time (median)"}
 PRIOR_PEER = {"peer: finger-count, trained on set1, scored on set2", "peer: finger-count, trained on set2, scored on set1",
               "peer: hagrid-people, people never seen (19 classes)", "peer: idle hands read as a gesture, hagrid-people",
               "gesture / peer accuracy, hagrid-people people never seen"}
@@ -39,7 +42,7 @@ def test_quick_bench_writes_every_figure_as_json(tmp_path):
     figures = {f["name"]: f for f in data["figures"]}
     expected = MODEL | CAPTURE | RUN_SPEED
     if DATASETS.is_dir():
-        expected |= TRAIN | RUN_REAL | PRIOR
+        expected |= TRAIN | RUN_REAL | PRIOR | CORRECT
         if peer.peer_python():
             expected |= PEER | PRIOR_PEER
         else:
@@ -49,7 +52,7 @@ def test_quick_bench_writes_every_figure_as_json(tmp_path):
     assert expected <= set(figures), expected - set(figures)
     for f in figures.values():
         assert isinstance(f["value"], float) and f["unit"] is not None
-        assert f["machine"] and f["section"] in ("model", "capture", "train", "run", "peer", "prior")
+        assert f["machine"] and f["section"] in ("model", "capture", "train", "run", "peer", "prior", "correct")
         assert f["met"] in (True, False, None)
     for name in TRAIN - {"asl-frames block split, slowest fold's training"}:
         if name in figures:  # quick training shows the pipeline works, not what it achieves

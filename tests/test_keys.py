@@ -299,3 +299,18 @@ def test_bad_corrections_hotkeys_name_their_line(tmp_path, table, words):
         load_keymap(write(tmp_path, text), LABELS, "none")
     line = len(text.splitlines())
     assert f"keys.toml:{line}:" in str(e.value) and words in str(e.value)
+
+
+def test_every_key_map_in_the_readme_loads(tmp_path):
+    import re
+
+    from conftest import ROOT
+    from gesture.keys import tomllib
+
+    blocks = re.findall(r"```toml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert len(blocks) >= 2
+    for text in blocks:
+        doc = tomllib.loads(text)
+        names = set(doc.get("gestures", {})) | {g for app in doc.get("apps", {}).values() for g in app["gestures"]}
+        names |= {doc["pause_gesture"]} if "pause_gesture" in doc else set()
+        load_keymap(write(tmp_path, text), sorted(names | {"none"}), "none")
