@@ -81,6 +81,20 @@ class LandmarkHead:
         return z / z.sum(1, keepdims=True)
 
 
+def sampling_weights(y: np.ndarray, num_classes: int, boost: np.ndarray | None = None) -> np.ndarray:
+    """How often each sample is drawn: every class equally often, however many frames it has
+    (a class with no sample at all, such as an empty-room `none` for the head, is never
+    drawn); within a class, the `boost` samples as often as all the others together."""
+    counts = np.bincount(y, minlength=num_classes)
+    weight = 1.0 / counts[y].clip(min=1)
+    if boost is not None and boost.any():
+        for c in np.unique(y[boost]):
+            mine, rest = boost & (y == c), ~boost & (y == c)
+            if rest.any():  # half the class's draws each; the class as a whole weighs the same
+                weight[mine], weight[rest] = 0.5 / mine.sum(), 0.5 / rest.sum()
+    return weight / weight.sum()
+
+
 def fit_head(points: np.ndarray, y: np.ndarray, num_classes: int, cfg: HeadConfig = HeadConfig(),
              boost: np.ndarray | None = None, init: dict | None = None) -> LandmarkHead:
     """Train on landmarks in pixels (N, 21, 3) with labels y; class-balanced, fixed steps.
@@ -108,16 +122,7 @@ def fit_head(points: np.ndarray, y: np.ndarray, num_classes: int, cfg: HeadConfi
                 layer.bias.copy_(torch.from_numpy(np.asarray(init[b], np.float32)))
     params = [*l1.parameters(), *l2.parameters()]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    counts = np.bincount(y, minlength=num_classes)
-    # Class-balanced sampling: each class is drawn equally often, however many frames it has;
-    # a class with no hand frame at all (an empty-room `none`) is simply never drawn.
-    weight = np.where(counts[y] > 0, 1.0 / counts[y].clip(min=1), 0)
-    if boost is not None and boost.any():
-        for c in np.unique(y[boost]):
-            mine, rest = boost & (y == c), ~boost & (y == c)
-            if rest.any():  # half the class's draws each; the class as a whole weighs the same
-                weight[mine], weight[rest] = 0.5 / mine.sum(), 0.5 / rest.sum()
-    weight /= weight.sum()
+    weight = sampling_weights(y, num_classes, boost)
     mean_t, std_t = torch.from_numpy(mean), torch.from_numpy(std)
     for step in range(cfg.steps):
         lr = cfg.lr * 0.5 * (1 + np.cos(np.pi * step / cfg.steps))

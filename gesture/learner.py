@@ -81,6 +81,10 @@ class Learner:
             self._cond.notify_all()
         if proc is not None and proc.poll() is None:
             proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # stuck in native code: it writes atomically, so killing is safe
+                proc.kill()
         self._thread.join(timeout=30)
         for rec in self._take_pending():  # recorded but never trained on: on disk all the same
             self._finish(rec)

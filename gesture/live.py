@@ -136,9 +136,7 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
                                    + f": {e}") from None
     dcfg = cfg.decision if cfg.threshold is None else replace(cfg.decision, threshold=cfg.threshold)
     dcfg = replace(dcfg, rest=dcfg.rest and keymap.require_rest)
-    # Per-application maps: the focused window is read on the watcher's thread, off the frame path.
-    watcher = FocusWatcher.start(log) if keymap.apps else None
-    active_map, rules = keymap.rules_for(watcher.current if watcher else None)
+    active_map, rules = keymap.rules_for(None)
     decider = Decider(ck.labels, ck.none_label, dcfg, rules)
     data = corrections_folder(cfg, ck, log) if cfg.corrections or cfg.collect else None
     if cfg.screenshot is not None:
@@ -158,6 +156,11 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
     window, why = overlay.open_preview("gesture run", cfg.preview)
     if why:
         log(why)
+    # Per-application maps: the focused window is read on the watcher's thread, off the frame path;
+    # its first answer is there now, so the first frame already uses the right map.
+    watcher = FocusWatcher.start(log) if keymap.apps else None
+    if watcher:
+        active_map, decider.rules = keymap.rules_for(watcher.current)
     status = sys.stderr.isatty() and window is None
 
     def say(text: str):

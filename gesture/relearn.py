@@ -139,17 +139,12 @@ def _fine_tune(ck, frames, y, boost, tcfg, torch):
     import torch.nn.functional as F
 
     from .augment import AugmentConfig, augment
+    from .head import sampling_weights
     from .preprocess import standardize
 
     pcfg = ck.preprocess
     size = pcfg.size
-    counts = np.bincount(y, minlength=len(ck.labels))
-    weight = 1.0 / counts[y]
-    for c in np.unique(y[boost]):
-        mine, rest = boost & (y == c), ~boost & (y == c)
-        if rest.any():
-            weight[mine], weight[rest] = 0.5 / mine.sum(), 0.5 / rest.sum()
-    weight /= weight.sum()
+    weight = sampling_weights(y, len(ck.labels), boost)
     rng = np.random.default_rng(tcfg.seed)
     gen = torch.Generator().manual_seed(tcfg.seed)
     model = ck.model

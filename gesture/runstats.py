@@ -76,4 +76,7 @@ def format_summary(s: dict) -> str:
     lines.append("  " + "  ".join(f"{k} {v['p50']:.2f}/{v['p95']:.2f}" for k, v in s["stages_ms"].items())
                  + "  (ms, p50/p95)")
     lines.append("events: " + (", ".join(f"{k} {v}" for k, v in sorted(s["events"].items())) or "none"))
+    if s.get("trainings"):
+        lines.append(f"relearned {len(s['trainings'])} time(s) from corrections, now model v{s['trainings'][-1]['version']}: "
+                     + ", ".join(f"{r['wall_seconds']:.1f} s" for r in s["trainings"]))
     return "\n".join(lines)

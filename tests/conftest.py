@@ -5,7 +5,10 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import pytest
+
+from gesture.synth import SynthRenderer, parse_script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"
@@ -147,3 +150,37 @@ def xconn(xdisplay):
             time.sleep(0.1)
     yield d
     d.close()
+
+
+# The synthetic model that the live-loop tests share.
+SEEDS = {"palm": 3, "fist": 5, "none": 7}
+REPLAY = [("none", 20), ("palm", 30), ("none", 20), ("fist", 30), ("none", 25)]
+KEYS = '[gestures]\npalm = "right"\n\n[gestures.fist]\nkey = "a"\nmode = "hold"\n'
+
+
+def renderer(label):
+    return SynthRenderer(parse_script(f"{label} x60, seed={SEEDS[label]}, size=160x120"))
+
+
+@pytest.fixture(scope="session")
+def model(tmp_path_factory):
+    """A small model trained on synthetic palm, fist and none, once for the session (tests that
+    write beside it copy it first); the replay shows it those same hands."""
+    root = tmp_path_factory.mktemp("live")
+    for label, seed in SEEDS.items():
+        r = gesture("capture", label, "--source", f"synth:{label} x60, seed={seed}, size=160x120", "--data", root / "data",
+                    "--count", 60, "--session", "s0", "--no-preview")
+        assert r.returncode == 0, r.stderr
+    ck = root / "gesture.pt"
+    r = gesture("train", "--data", root / "data", "--out", ck, "--size", 64, "--width", 0.5, timeout=600)
+    assert r.returncode == 0, r.stderr
+    clip = root / "replay.mp4"
+    vw = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (160, 120))
+    for label, n in REPLAY:
+        rend = renderer(label)
+        for i in range(n):
+            vw.write(rend.frame(10 + i)[0])
+    vw.release()
+    keys = root / "keys.toml"
+    keys.write_text(KEYS)
+    return ck, clip, keys

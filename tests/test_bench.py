@@ -27,7 +27,7 @@ PRIOR = {"finger-count, trained on set1, scored on set2", "finger-count, trained
          "key presses per 1000 frames, drone-gestures no_class replay"}
 CORRECT = {"false presses in the rest of the replays, no correction",
            "false presses in the rest of the replays, after correcting the first 1-3", "cut in false presses by correcting",
-           "after correcting: slowest gesture, frames to its key", "relearning time (median)"}
+           "after correcting: slowest gesture, frames to its key"}
 PRIOR_PEER = {"peer: finger-count, trained on set1, scored on set2", "peer: finger-count, trained on set2, scored on set1",
               "peer: hagrid-people, people never seen (19 classes)", "peer: idle hands read as a gesture, hagrid-people",
               "gesture / peer accuracy, hagrid-people people never seen"}

@@ -15,7 +15,6 @@ from gesture.corrections import Commands, Corrector, Recent
 from gesture.dataset import MANIFEST, manifest_mismatch, read_manifest, scan
 from gesture.keys import DryRunSender
 from gesture.live import RunConfig, run
-from test_live import model  # noqa: F401 (the synthetic palm / fist / none model, trained once here)
 
 LABELS = ["fist", "none", "palm"]
 

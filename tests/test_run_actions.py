@@ -8,7 +8,6 @@ import time
 import pytest
 
 from conftest import ROOT
-from test_live import model  # noqa: F401 (the synthetic palm / fist / none model and its replay)
 
 pytest.importorskip("Xlib", reason="python-xlib reads the focused window (pip install python-xlib)")
 from Xlib import X  # noqa: E402

@@ -239,13 +239,15 @@ def test_unreadable_mixed_size_alpha_and_gray_images_are_fine(tmp_path):
 
 
 def test_time_budget_is_a_cap_that_says_loudly_when_it_cuts_in(synth_data, tmp_path):
-    t = time.monotonic()
     r = gesture("train", "--data", synth_data, "--out", tmp_path / "c.pt", "--epochs", 5000, "--time-budget", 4, *FAST)
     assert r.returncode == 0, r.stderr
-    assert "WARNING: the 4 s time budget cut training short" in r.stdout and time.monotonic() - t < 60
+    assert "WARNING: the 4 s time budget cut training short" in r.stdout
     m = json.loads((tmp_path / "metrics.json").read_text())
     assert m["cut_short"] is True and m["planned_epochs"] == 5000
-    assert m["epochs_run"] < 5000 and m["train_seconds"] < 6
+    # It stops before an epoch that would end past the cap: past it by about an epoch at most,
+    # however slow or busy the machine (an epoch's time is what sets the slack, not a clock).
+    per_epoch = m["train_seconds"] / m["epochs_run"]
+    assert m["epochs_run"] < 5000 and m["train_seconds"] <= 4 + 2 * per_epoch + 0.5
 
 
 def test_the_plan_comes_from_the_data_not_the_clock(synth_data, tmp_path):
