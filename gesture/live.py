@@ -100,12 +100,10 @@ def model_version(ck) -> int:
 
 
 def corrections_folder(cfg: RunConfig, ck, log=print) -> Path | None:
-    """The data folder corrections go to, or None (and one line why) where there is none."""
-    if not cfg.corrections:
-        return None
+    """The data folder corrections (and --collect) go to, or None (and one line why) where there is none."""
     root = cfg.data or ck.meta.get("data", {}).get("root")
     if not root:
-        log("corrections are off: this checkpoint does not say what it was trained on; give --data DIR")
+        log("corrections are off: this checkpoint does not say where its data is; give --data DIR")
         return None
     root = Path(root)
     if not root.is_dir():
