@@ -138,7 +138,7 @@ def _false(events, truth: np.ndarray, after: int) -> int:
 
 def bench_correct(ctx: Context) -> list[Figure]:
     from . import protocols, replay
-    from .config import TrainConfig
+    from .config import TRAIN_STEPS, TrainConfig
     from .corrections import Commands
     from .dataset import scan
     from .keys import DryRunSender
@@ -159,8 +159,9 @@ def bench_correct(ctx: Context) -> list[Figure]:
         data = link_folder(side[::2] if ctx.quick else side, tmp / "data")
         ckpt = tmp / "model" / "gesture.pt"
         # The replay shows hagrid-people's idle hands: leave that set's shipped idle hands out.
-        # Fixed steps even with --quick (half the frames then): a model of a few epochs fires nothing to correct.
-        cfg = TrainConfig(data=data, out=ckpt, idle_exclude=("hagrid-people",))
+        # --quick: half the frames and a sixth of the network's steps, never a few epochs: the
+        # landmark head keeps its fixed steps, so the model still fires, and there is something to correct.
+        cfg = TrainConfig(data=data, out=ckpt, idle_exclude=("hagrid-people",), steps=120 if ctx.quick else TRAIN_STEPS)
         train(cfg, log=lambda *a: None, progress=False)
         pristine = ckpt.read_bytes(), (ckpt.parent / "gesture.live.npz").read_bytes()
 
@@ -182,9 +183,10 @@ def bench_correct(ctx: Context) -> list[Figure]:
                 shutil.rmtree(d)
 
         kinds = unknown_kinds(root)
+        rounds = 4 if ctx.quick else ROUNDS
         rows, total_before, total_after, secs, delays, missed, first_clip = [], 0, 0, [], [], [], None
         for kind in (["W"] if ctx.quick else list(kinds)):
-            frames, segments = build_replay(root, kinds[kind], rounds=ROUNDS)
+            frames, segments = build_replay(root, kinds[kind], rounds=rounds)
             # The rest: from the third round on. Corrections come only before it, so with and
             # without them the same frames are counted.
             after = segments[4 * CORRECTION_ROUNDS].start - 1
@@ -192,7 +194,7 @@ def bench_correct(ctx: Context) -> list[Figure]:
             restore()
             _, plain = play(clip, f"{kind}-plain")
             commands = Commands()
-            user = User(segments, commands, until=after)
+            user = User(segments, commands, first=1 if ctx.quick else CORRECT_FIRST, until=after)
             summary, fixed = play(clip, f"{kind}-fixed", user, commands, wait=True)
             before_n, after_n = _false(plain, user.truth, after), _false(fixed, user.truth, after)
             rest = [seg for seg in segments if seg.start > after]
@@ -207,13 +209,14 @@ def bench_correct(ctx: Context) -> list[Figure]:
             if first_clip is None:
                 first_clip = (frames, plain, segments)
         cut = 1 - total_after / total_before if total_before else float("nan")
-        what = (f"each replay: {ROUNDS} rounds of 20 'nothing', the shape, 20 'nothing', one of A, B, L, V (30 "
+        what = (f"each replay: {rounds} rounds of 20 'nothing', the shape, 20 'nothing', one of A, B, L, V (30 "
                 "held-out block-fold-0 frames) at 30 fps; model by gesture train on folds 1-4 of A, B, L, V, "
                 f"nothing; x ten frames after each of the first three false presses of the first "
-                f"{CORRECTION_ROUNDS} rounds; the rest is rounds {CORRECTION_ROUNDS + 1}-{ROUNDS}")
+                f"{CORRECTION_ROUNDS} rounds; the rest is rounds {CORRECTION_ROUNDS + 1}-{rounds}")
         figures += [
             Figure("correct", "false presses in the rest of the replays, no correction", total_before, "presses",
-                   detail=("quick: W only, the model trained on every other frame; " if ctx.quick else "")
+                   detail=("quick: W only, 4 rounds, one correction, the model trained on every other frame for "
+                           "120 steps; " if ctx.quick else "")
                    + f"{'; '.join(rows)}; {what}"),
             Figure("correct", "false presses in the rest of the replays, after correcting the first 1-3",
                    total_after, "presses", detail=f"the same frames, the same loop; {total_before} without correcting"),
