@@ -294,6 +294,8 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
                     break
                 if key == "p":
                     emit(decider.set_paused(not decider.paused, t), i)
+                elif key in ("x", "m") and corrector is None:
+                    say("corrections are off (--no-corrections, or no data folder: give --data DIR)")
                 elif key == "x":
                     commands.put("wrong")
                 elif key == "m":
