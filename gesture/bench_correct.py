@@ -2,20 +2,23 @@
 
 A model of asl-frames A, B, L, V and `nothing`, trained by `gesture train` on a data folder
 of block folds 1-4 (links to ../shared/datasets, never copies), replays real frames it
-never saw: fold 0's frames of its own gestures, with shapes it does not know between them
-(asl-frames W and Y; finger-count 3 and 4, another person on another day; hagrid-people
-no_gesture, idle hands of other people in other rooms), each kind several times.
+never saw. Each kind of unknown shape is its own replay (`unknown_kinds`): asl-frames W,
+one finger from V; finger-count 3, another person on another day; hagrid-people
+no_gesture, other people's idle hands in other rooms. A replay is ROUNDS rounds of 20
+`nothing` frames, the shape, 20 `nothing`, and 30 of fold 0's frames of one gesture.
 
     no correction    the replay as it is
     corrected        the same replay through the same loop; after each of the first three
-                     false presses, `x` goes in through the loop's command queue (where the
-                     window's key and the hotkeys put it), ten frames after the press. The
-                     loop waits for each relearned model before its next frame
-                     (RunConfig.wait_for_updates), so the figure is the same on any machine
-    the rest         every frame after the third correction: false presses there, with and
-                     without correcting, and each gesture's delay to its key
+                     false presses of the first CORRECTION_ROUNDS rounds, `x` goes in
+                     through the loop's command queue (where the window's key and the
+                     hotkeys put it), ten frames after the press. The loop waits for each
+                     relearned model before its next frame (RunConfig.wait_for_updates),
+                     so the figure is the same on any machine
+    the rest         the rounds after those: false presses there, with and without
+                     correcting, and each gesture's delay to its key
     speed            a 640x480 replay played in real time (30 fps) with one correction: the
-                     relearning's wall time, and the loop's frame rate while it ran
+                     relearning's wall time, and the loop's frame rate while it ran,
+                     beside the same clip with nothing to relearn
 
 Corrections write into the data folder like a user's, so relearning reads it whole.
 """
