@@ -214,10 +214,10 @@ def bench_train(ctx: Context) -> list[Figure]:
     ]
 
 
-def _have_datasets(ctx: Context, section: str) -> bool:
+def _have_datasets(ctx: Context, section: str, need: tuple = ("asl-frames", "sign-digits")) -> bool:
     root = ctx.datasets
-    if root is None or not (root / "asl-frames").is_dir() or not (root / "sign-digits").is_dir():
-        ctx.log(f"[{section}] skipped: the real datasets are not at {root} (asl-frames and sign-digits are needed)")
+    if root is None or not all((root / n).is_dir() for n in need):
+        ctx.log(f"[{section}] skipped: the real datasets are not at {root} ({', '.join(need)} are needed)")
         return False
     return True
 

@@ -32,7 +32,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .bench import Context, Figure, _tap_map
+from .bench import Context, Figure, _have_datasets, _tap_map
 from .config import cores
 from .corrections import CORRECTION_PREFIX
 
@@ -148,11 +148,9 @@ def bench_correct(ctx: Context) -> list[Figure]:
     from .live import RunConfig, run
     from .train import train
 
-    root = ctx.datasets
-    need = ("asl-frames", "finger-count", "hagrid-people")
-    if root is None or not all((root / n).is_dir() for n in need):
-        ctx.log(f"[correct] skipped: {', '.join(need)} are needed at {root}")
+    if not _have_datasets(ctx, "correct", ("asl-frames", "finger-count", "hagrid-people")):
         return []
+    root = ctx.datasets
     mach = f"{cores()} cores, no GPU"
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory() as tmp:

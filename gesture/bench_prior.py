@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .bench import Context, Figure, _replay, _tap_map
+from .bench import Context, Figure, _have_datasets, _replay, _tap_map
 from .config import cores
 
 
@@ -41,11 +41,9 @@ def bench_prior(ctx: Context) -> list[Figure]:
     from .dataset import scan
     from .evaluation import evaluate_samples
 
-    root = ctx.datasets
-    need = ("finger-count", "hagrid-people", "drone-gestures")
-    if root is None or not all((root / n).is_dir() for n in need):
-        ctx.log(f"[prior] skipped: {', '.join(need)} are needed at {root}")
+    if not _have_datasets(ctx, "prior", ("finger-count", "hagrid-people", "drone-gestures")):
         return []
+    root = ctx.datasets
     python = peer.peer_python()
     if python is None:
         ctx.log(f"[prior] the peer is skipped: no {peer.PEER_VENV.name} (make it with scripts/peer-setup)")

@@ -150,7 +150,8 @@ def cmd_eval(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from .live import RunConfig, format_summary, run, write_keys
+    from .live import RunConfig, run, write_keys
+    from .runstats import format_summary
 
     if args.write_keys:
         write_keys(Path(args.write_keys), Path(args.checkpoint))

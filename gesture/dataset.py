@@ -185,6 +185,14 @@ def sessions_of(samples: list[Sample]) -> list[list[int]]:
     return list(groups.values())
 
 
+def session_caches(samples: list[Sample], name: str, *key) -> tuple[list[list[int]], list[Path]]:
+    """The sessions of `samples` (sessions_of) and a cache file for each, named by its files and `key`."""
+    groups = sessions_of(samples)
+    paths = [cache_dir() / "{}-{}.npz".format(name, hashlib.sha1(json.dumps(
+        [fingerprint([samples[i] for i in group]), *key]).encode()).hexdigest()[:20]) for group in groups]
+    return groups, paths
+
+
 def load_frames(samples: list[Sample], pcfg: PreprocessConfig, margin: int = 0, *, cache: bool = True,
                 progress: bool = True) -> tuple[np.ndarray, list[int]]:
     """Decode every sample once into uint8 (N, size+2*margin, size+2*margin, 3) in the model's colour order.
@@ -198,11 +206,8 @@ def load_frames(samples: list[Sample], pcfg: PreprocessConfig, margin: int = 0, 
     out = np.empty((len(samples), side, side, 3), np.uint8)
     ok = np.zeros(len(samples), bool)
     todo: list[int] = []
-    groups = sessions_of(samples)
     # The pixels depend on this code and on OpenCV's resizing too, not only on the files.
-    paths = [cache_dir() / "frames-{}.npz".format(hashlib.sha1(json.dumps(
-        [fingerprint([samples[i] for i in group]), pcfg.to_dict(), margin, FRAMES_VERSION, cv2.__version__]
-    ).encode()).hexdigest()[:20]) for group in groups]
+    groups, paths = session_caches(samples, "frames", pcfg.to_dict(), margin, FRAMES_VERSION, cv2.__version__)
     for group, path in zip(groups, paths):
         try:
             if not cache or not path.exists():

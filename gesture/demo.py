@@ -18,7 +18,8 @@ from .capture import CaptureConfig, capture
 from .config import TrainConfig
 from .datacheck import check, format_report
 from .errors import GestureError
-from .live import RunConfig, format_summary, run, write_keys
+from .live import RunConfig, run, write_keys
+from .runstats import format_summary
 from .synth import NONE, parse_script
 
 GESTURES = ("palm", "fist", "v", "l")

@@ -11,15 +11,13 @@ features are what a gesture is made of: the shape of the fingers relative to the
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from .dataset import Sample, save_npz, cache_dir, fingerprint, parallel_map, sessions_of
+from .dataset import Sample, parallel_map, save_npz, session_caches
 from .images import read_image
 
 LANDMARKS_VERSION = 2  # bump when extraction changes, so cached landmarks are not reused
@@ -109,10 +107,8 @@ def extract(samples: list[Sample], make_tracker, prior_id: str, *, cache: bool =
     memory per file, and with `cache` on disk per session, like the decoded frames.
     """
     keys = [_memo_key(s, prior_id) for s in samples]
-    groups = sessions_of(samples)  # cached per session: a new one leaves the others' caches valid
-    paths = [cache_dir() / "landmarks-{}.npz".format(hashlib.sha1(json.dumps(
-        [fingerprint([samples[i] for i in group]), prior_id, LANDMARKS_VERSION]).encode()).hexdigest()[:20])
-        for group in groups]
+    # Cached per session: a new one leaves the others' caches valid.
+    groups, paths = session_caches(samples, "landmarks", prior_id, LANDMARKS_VERSION)
     for group, path in zip(groups, paths):
         if cache and path.exists() and not all(keys[i] in _MEMO for i in group):
             try:

@@ -118,6 +118,11 @@ class Learner:
                     self._busy = False
                     self._cond.notify_all()
 
+    def _failed(self, why: str) -> None:
+        """One line, on the overlay for a while and in the log; the running model stays."""
+        self._status = (f"relearning failed: {why}; still on model v{self.version}", time.monotonic() + SHOW_SECONDS)
+        self.log(self._status[0])
+
     def _train(self, what: str) -> None:
         self._status = (f"learning ({what}) ...", float("inf"))
         self.log(f"learning from the correction ({what}) ...")
@@ -147,16 +152,13 @@ class Learner:
         if self._stop:
             return
         if result is None or not result.get("ok"):
-            why = (result or {}).get("error") or last or f"the training process exited with code {proc.returncode}"
-            self._status = (f"relearning failed: {why}; still on model v{self.version}", time.monotonic() + SHOW_SECONDS)
-            self.log(self._status[0])
+            self._failed((result or {}).get("error") or last
+                         or f"the training process exited with code {proc.returncode}")
             return
         try:
             ready = self.load(self.ckpt)
         except Exception as e:  # a model it cannot load is a failure like any other: keep running the old one
-            self._status = (f"relearning failed: cannot load the new model ({e}); still on model v{self.version}",
-                            time.monotonic() + SHOW_SECONDS)
-            self.log(self._status[0])
+            self._failed(f"cannot load the new model ({e})")
             return
         self.version = result["version"]
         result.update(wall_seconds=round(time.monotonic() - t0, 2), started=started, ended=time.perf_counter())

@@ -26,19 +26,20 @@ import cv2
 import numpy as np
 
 from . import STARTED, bundle, overlay
-from .overlay import active_text, draw_overlay  # noqa: F401 (active_text: tests read it)
+from .overlay import active_text, draw_overlay
 from .errors import GestureError, SourceLost
 from .apps import FocusWatcher
 from .corrections import Collector, Commands, Corrector
 from .hotkeys import Hotkeys
 from .keys import DryRunSender, KeyMap, KeySender, PynputSender, load_keymap, starter_keymap
 from .learner import Learner
+from .relearn import version_of
 from .preprocess import preprocess
 from .recognizer import Recognizer
-from .runstats import STAGES, Stats, format_summary  # noqa: F401 (format_summary: the CLI's)
+from .runstats import STAGES, Stats
 from .runtime import FrameNet, have_onnxruntime
 from .smoothing import DecisionConfig, Decider, Event
-from .sources import LatestFrame, open_source  # noqa: F401 (LatestFrame: tests drive it alone)
+from .sources import LatestFrame, open_source
 # One thread is enough for a 6 MMAC batch-1 forward pass (measured: no faster on two), and
 # it leaves the other core to the camera thread and the window.
 INFER_THREADS = 1
@@ -93,10 +94,6 @@ def live_model(path: Path, log=print):
     relearned model can be swapped in whole."""
     ck = load_for_run(path, log)
     return ck, Recognizer(ck, str(path), video=True), FrameNet(ck, threads=INFER_THREADS, log=log)
-
-
-def model_version(ck) -> int:
-    return int(ck.meta.get("version", 1))
 
 
 def corrections_folder(cfg: RunConfig, ck, log=print) -> Path | None:
@@ -157,8 +154,10 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
     # Per-application maps: the focused window is read on the watcher's thread, off the frame path;
     # its first answer is there now, so the first frame already uses the right map.
     watcher = FocusWatcher.start(log) if keymap.apps else None
+    window_seen = None
     if watcher:
-        active_map, decider.rules = keymap.rules_for(watcher.current)
+        window_seen = watcher.current
+        active_map, decider.rules = keymap.rules_for(window_seen)
     status = sys.stderr.isatty() and window is None
 
     def say(text: str):
@@ -168,7 +167,7 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
     corrector = learner = hotkeys = None
     if data is not None and cfg.corrections:
         corrector = Corrector(data, ck.labels, ck.none_label, src.spec, log)
-        learner = Learner(cfg.checkpoint, data, lambda p: live_model(p, lambda *a: None), model_version(ck), log)
+        learner = Learner(cfg.checkpoint, data, lambda p: live_model(p, lambda *a: None), version_of(ck.meta), log)
         log(f"corrections go into {data}" + (": in the window, x when a press was wrong, m then 1-9 when a gesture "
                                              "was missed" if window is not None else ""))
         if cfg.hotkeys:
@@ -259,8 +258,9 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
             else:
                 t2 = th
             t3 = time.perf_counter()
-            if watcher:
-                name, rules = keymap.rules_for(watcher.current)
+            if watcher and watcher.current is not window_seen:  # a new look at the focus, not every frame
+                window_seen = watcher.current
+                name, rules = keymap.rules_for(window_seen)
                 if name != active_map:  # by map, not window: a browser's title changes with every tab
                     emit(decider.set_rules(rules, t), i)  # anything held is released first
                     active_map = name
@@ -362,7 +362,7 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
             if events_file:
                 events_file.close()
     out = stats.summary()
-    out["model_version"] = model_version(ck)
+    out["model_version"] = version_of(ck.meta)
     return out
 
 

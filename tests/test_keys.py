@@ -22,6 +22,14 @@ repeat_after = 0.6
 """
 
 
+def load_error(tmp_path, text) -> tuple:
+    """The key map file and the one-line error loading it gives."""
+    path = write(tmp_path, text)
+    with pytest.raises(GestureError) as e:
+        load_keymap(path, LABELS, "none")
+    return path, str(e.value)
+
+
 def write(tmp_path, text):
     p = tmp_path / "keys.toml"
     p.write_text(text)
@@ -65,14 +73,12 @@ def test_pause_gesture(tmp_path):
     ('# nothing mapped\n', 1, "no [gestures] table"),
 ])
 def test_bad_maps_name_file_and_line(tmp_path, text, line, msg):
-    path = write(tmp_path, text)
-    with pytest.raises(GestureError) as e:
-        load_keymap(path, LABELS, "none")
-    assert msg in str(e.value)
+    path, err = load_error(tmp_path, text)
+    assert msg in err
     if "TOML" not in msg:
-        assert str(e.value).startswith(f"{path}:{line}:")
+        assert err.startswith(f"{path}:{line}:")
     else:
-        assert "line 3" in str(e.value)
+        assert "line 3" in err
 
 
 def test_missing_map_file(tmp_path):
@@ -162,10 +168,8 @@ def test_mouse_actions_parse_into_the_string_the_decider_carries(tmp_path):
     ('[gestures.palm]\nmouse = "click"\nrepeat_after = -1\n', 3, "repeat_after must be 0 or a number"),
 ])
 def test_bad_mouse_actions_name_file_and_line(tmp_path, text, line, msg):
-    path = write(tmp_path, text)
-    with pytest.raises(GestureError) as e:
-        load_keymap(path, LABELS, "none")
-    assert str(e.value).startswith(f"{path}:{line}:") and msg in str(e.value), str(e.value)
+    path, err = load_error(tmp_path, text)
+    assert err.startswith(f"{path}:{line}:") and msg in err, err
 
 
 def test_dry_run_sender_records_mouse_actions():
@@ -262,10 +266,8 @@ def test_a_map_with_only_app_sections_has_an_empty_default(tmp_path):
     ("apps = 3\n[gestures]\nV = 'a'\n", 1, "apps must hold sections"),
 ])
 def test_bad_app_sections_name_file_and_line(tmp_path, text, line, msg):
-    path = write(tmp_path, text)
-    with pytest.raises(GestureError) as e:
-        load_keymap(path, LABELS, "none")
-    assert str(e.value).startswith(f"{path}:{line}:") and msg in str(e.value), str(e.value)
+    path, err = load_error(tmp_path, text)
+    assert err.startswith(f"{path}:{line}:") and msg in err, err
 
 
 def test_the_starter_map_documents_mouse_actions_and_app_maps(tmp_path):
@@ -295,10 +297,9 @@ def test_corrections_hotkeys_default_and_can_be_set(tmp_path):
 ])
 def test_bad_corrections_hotkeys_name_their_line(tmp_path, table, words):
     text = GOOD + "\n[corrections]\n" + table + "\n"
-    with pytest.raises(GestureError) as e:
-        load_keymap(write(tmp_path, text), LABELS, "none")
+    _, err = load_error(tmp_path, text)
     line = len(text.splitlines())
-    assert f"keys.toml:{line}:" in str(e.value) and words in str(e.value)
+    assert f"keys.toml:{line}:" in err and words in err
 
 
 def test_every_key_map_in_the_readme_loads(tmp_path):

@@ -12,9 +12,9 @@ from conftest import ROOT, gesture, renderer
 from gesture import live, overlay
 from gesture.errors import SourceLost
 from gesture.keys import DryRunSender
-from gesture.live import LatestFrame, RunConfig, run
+from gesture.live import RunConfig, run
 from gesture.smoothing import Decider, DecisionConfig, Rule
-from gesture.sources import Source
+from gesture.sources import LatestFrame, Source
 
 
 def test_dry_run_replay_logs_the_expected_events(model, tmp_path):
@@ -233,13 +233,13 @@ def test_preview_overlay_pause_and_quit_under_a_real_x_server(model, xdisplay, t
 
 def test_the_overlay_says_when_a_rest_is_needed_before_the_next_gesture():
     d = Decider(["fist", "none", "palm"], "none", DecisionConfig(), {"palm": Rule("right")})
-    assert live.active_text(d) == "-"
+    assert overlay.active_text(d) == "-"
     for p in ([0.01, 0.01, 0.98],) * 3:
         d.update(np.array(p), 0.0)
-    assert live.active_text(d) == "palm"
+    assert overlay.active_text(d) == "palm"
     for p in ([0.6, 0.3, 0.1],) * 5:  # straight to an unsure fist: palm ends, no rest yet
         d.update(np.array(p), 0.0)
-    assert live.active_text(d) == "- (rest first)"
+    assert overlay.active_text(d) == "- (rest first)"
     for p in ([0.02, 0.96, 0.02],) * 2:  # the hand rests
         d.update(np.array(p), 0.0)
-    assert live.active_text(d) == "-"
+    assert overlay.active_text(d) == "-"
