@@ -6,7 +6,7 @@ from conftest import gesture
 
 
 def test_demo_runs_the_whole_product_on_the_synthetic_camera(tmp_path):
-    """Reduced: fewer frames and a shorter training than the real demo, the same code path."""
+    """Reduced: fewer frames than the real demo; the same training plan and code path."""
     out = tmp_path / "demo"
     # The demo's own fixed-step plan, as a user runs it: 20 epochs validated at 0.722 and fired
     # nothing on one thread (taskset -c 0); the plan gave 0.986 and fired all four there.
