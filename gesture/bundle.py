@@ -96,6 +96,9 @@ def load(ckpt_path: Path | str) -> tuple[LiveModel | None, str]:
         return None, f"{path.name} was made from another version of {ckpt_path.name}"
     head = meta["head"]
     if head is not None:
+        from .head import check
+
+        check(head, str(ckpt_path))  # the checkpoint beside it says the same: no torch fallback would help
         head = {k: np.asarray(v, np.float32) if isinstance(v, list) else v for k, v in head.items()}
     return LiveModel(meta["labels"], meta["none_label"], PreprocessConfig.from_dict(meta["preprocess"]), head,
                      meta["prior"], graph, meta.get("model", {})), ""

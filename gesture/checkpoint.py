@@ -17,6 +17,7 @@ import torch
 from . import bundle, runtime
 from .config import ModelConfig
 from .errors import GestureError
+from .head import check as head_check
 from .model import GestureNet
 from .preprocess import PreprocessConfig
 
@@ -163,6 +164,7 @@ def load(path: Path | str) -> Checkpoint:
         head = {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in head.items()}
         if head.get("w2") is None or head["w2"].shape[1] != len(labels):
             raise GestureError(f"{path} is a damaged gesture checkpoint (its landmark head does not match its labels)")
+        head_check(head, str(path))
     graph = raw.get("onnx")
     graph = graph.numpy().tobytes() if isinstance(graph, torch.Tensor) else None
     runtime.check(graph, raw.get("onnx_weights"), model.state_dict(), str(path))

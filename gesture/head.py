@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .errors import GestureError
 from .landmarks import FEATURES_VERSION, WRIST, features
 
 
@@ -60,6 +61,15 @@ def _augment(points: np.ndarray, rng: np.random.Generator, cfg: HeadConfig) -> n
     p = _roll(p, rng, cfg.roll) if cfg.roll else p
     palm = np.linalg.norm(points[:, 9, :2] - points[:, WRIST, :2], axis=1)[:, None, None]
     return p + rng.normal(0, cfg.jitter, p.shape).astype(np.float32) * palm
+
+
+def check(state: dict, where: str) -> None:
+    """Refuse a head trained on other features: read with today's, its weights would mean nothing."""
+    version = state.get("features")
+    if version != FEATURES_VERSION:
+        raise GestureError(f"{where} was trained on landmark features version {version}; this gesture reads version "
+                           f"{FEATURES_VERSION} (they now keep which way the hand points): retrain it with "
+                           "`gesture train`, from the same data folder")
 
 
 class LandmarkHead:

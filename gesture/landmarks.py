@@ -2,12 +2,14 @@
 
     extract     every sample's 21 landmarks through the shipped hand prior (hands.py),
                 cached under ~/.cache/gesture like the decoded frames
-    features    21 x 3 landmarks -> a vector that ignores where the hand is, how big it is
-                and how it is turned, so a new seat, distance or camera angle changes nothing
+    features    21 x 3 landmarks -> the hand's shape, which ignores where the hand is, how big
+                it is, how it is turned and which hand it is, and then its direction in the
+                frame, which keeps what pointing left or right, thumb up or down, means
 
 The landmarks come from MediaPipe's palm detector and hand-landmark models, which learned
 hand geometry from very many hands; a user's few hundred frames cannot teach that. The
-features are what a gesture is made of: the shape of the fingers relative to the palm.
+features are what a gesture is made of: the shape of the fingers relative to the palm, and
+which way the hand and its fingers point in the frame.
 """
 from __future__ import annotations
 
@@ -21,11 +23,14 @@ from .dataset import Sample, parallel_map, save_npz, session_caches
 from .images import read_image
 
 LANDMARKS_VERSION = 2  # bump when extraction changes, so cached landmarks are not reused
-FEATURES_VERSION = 2  # stored in the checkpoint: a head only reads the features it was trained on
+FEATURES_VERSION = 3  # stored in the checkpoint: a head only reads the features it was trained on
+# 3: the palm's and each finger's direction in the frame, unmirrored (2 had only the palm's, mirrored)
 WRIST, INDEX_MCP, MIDDLE_MCP, PINKY_MCP = 0, 5, 9, 17
 TIPS = (4, 8, 12, 16, 20)
 # The joints of each finger from its base to its tip, for the bend angles.
 FINGERS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))
+BASES = tuple(f[0] for f in FINGERS)
+SHAPE_FEATURES = 83  # features() begins with these; the rest are directions (x, y) in the frame
 
 
 @dataclass
@@ -39,17 +44,25 @@ class Landmarks:
 
 
 def features(points: np.ndarray) -> np.ndarray:
-    """(N, 21, 3) landmarks in pixels -> (N, 85) float32 features, invariant to place, size and which hand.
+    """(N, 21, 3) landmarks in pixels -> (N, 95) float32 features: the hand's shape, then its direction.
 
-    The hand is moved to the wrist, scaled by the palm's length (wrist to middle-finger base)
+    The shape ignores where the hand is, how big and how turned, and which hand it is. The
+    hand is moved to the wrist, scaled by the palm's length (wrist to middle-finger base)
     and turned so that the palm points up; a hand whose index base then lies right of its
     pinky base is mirrored. That one rule covers a left hand, and also the back of the hand
     against its palm, which look the same in 2-D (measured: mirroring by MediaPipe's own
-    left/right label cost 5-15 points from one session to the next). Then what a gesture is
+    left/right label cost 5-15 points from one session to the next). Then what a shape is
     made of: each finger's bend at its three joints, how far each fingertip is from the
-    wrist, its own base and the other tips, the thumb tip to each finger base, the spread
-    between neighbouring fingers, and, last, which way the palm points in the frame (a
-    hand hanging idle points down; `like` and `dislike` differ only in that).
+    wrist, its own base and the other tips, the thumb tip to each finger base, and the
+    spread between neighbouring fingers.
+
+    The direction is what the upright, mirrored shape throws away, and what pointing left,
+    right, up or down, thumb up or down, and a hand hanging idle are made of: the palm's
+    axis and each finger's base-to-tip direction, as unit vectors in the frame, neither
+    turned nor mirrored. So a left and a right hand pointing left read the same, and a
+    frame flipped left to right points the other way. The head's roll augmentation
+    (HeadConfig.roll) keeps a small tilt from mattering; where a user's gestures differ
+    only in shape, the head learns to lean on the shape (measured in `gesture bench`).
     """
     p = np.asarray(points, np.float32)
     p = p - p[:, WRIST:WRIST + 1]
@@ -63,31 +76,38 @@ def features(points: np.ndarray) -> np.ndarray:
     mirror = q[:, INDEX_MCP, 0] > q[:, PINKY_MCP, 0]
     q[mirror, :, 0] *= -1
     q[mirror, :, 2] *= -1
-    sin = np.where(mirror, -sin, sin)
 
-    def unit(v):
-        return v / np.linalg.norm(v, axis=-1, keepdims=True).clip(min=1e-6)
-
-    bends = []
-    for f in FINGERS:
-        chain = (WRIST,) + f
-        for a, b, c in zip(chain[:-2], chain[1:-1], chain[2:]):
-            bends.append((unit(q[:, b] - q[:, a]) * unit(q[:, c] - q[:, b])).sum(1))
     tips = q[:, list(TIPS)]
-    bases = q[:, [f[0] for f in FINGERS]]
+    bases = q[:, list(BASES)]
     pairs = [(i, j) for i in range(5) for j in range(i + 1, 5)]
-    dirs = unit(tips - bases)
+    dirs = _unit(tips - bases)
+    flat = p[..., :2]  # the frame's own axes: the direction parts
     parts = [
         q[:, 1:, :2].reshape(len(q), -1),  # 40: the canonical 2-D shape
-        np.stack(bends, 1),  # 15
+        _bends(q),  # 15
         np.linalg.norm(tips, axis=2),  # 5: tip to wrist
         np.linalg.norm(tips - bases, axis=2),  # 5: tip to its own base
         np.stack([np.linalg.norm(tips[:, i] - tips[:, j], axis=1) for i, j in pairs], 1),  # 10
         np.linalg.norm(q[:, [TIPS[0]]] - q[:, [5, 9, 13, 17]], axis=2),  # 4: thumb tip to each finger base
         (dirs[:, 1:] * dirs[:, :-1]).sum(2),  # 4: spread between neighbours
-        np.stack([sin, cos], 1),  # 2: which way the palm points
+        _unit(flat[:, MIDDLE_MCP]),  # 2: which way the palm points in the frame
+        _unit(flat[:, list(TIPS)] - flat[:, list(BASES)]).reshape(len(p), -1),  # 10: which way each finger points
     ]
     return np.concatenate(parts, 1).astype(np.float32)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v, axis=-1, keepdims=True).clip(min=1e-6)
+
+
+def _bends(q: np.ndarray) -> np.ndarray:
+    """The cosine of each finger's bend at its three joints, wrist to tip (1: straight)."""
+    bends = []
+    for f in FINGERS:
+        chain = (WRIST,) + f
+        for a, b, c in zip(chain[:-2], chain[1:-1], chain[2:]):
+            bends.append((_unit(q[:, b] - q[:, a]) * _unit(q[:, c] - q[:, b])).sum(1))
+    return np.stack(bends, 1)
 
 
 _MEMO: dict = {}  # (file, size, mtime, prior) -> (points, found): a benchmark scores many subsets of one set

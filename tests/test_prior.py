@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from conftest import DATASETS, gesture
-from gesture import checkpoint, idle, prior
+from gesture import bundle, checkpoint, idle, prior
 from gesture.errors import GestureError
 from gesture.head import fit_head
-from gesture.landmarks import features
+from gesture.landmarks import SHAPE_FEATURES, features
 from gesture.recognizer import combine
 
 pytest.importorskip("onnxruntime", reason="the hand prior runs in onnxruntime (pip install onnxruntime)")
@@ -38,19 +38,24 @@ def test_a_missing_or_damaged_prior_file_is_one_clear_error(tmp_path):
         prior.identity(tmp_path)
 
 
-def test_features_ignore_place_size_and_which_hand_and_keep_only_the_direction_of_a_turn():
+def test_the_shape_ignores_place_size_turn_and_which_hand_and_the_direction_keeps_them():
     rng = np.random.default_rng(0)
     hand = rng.uniform(0, 100, (1, 21, 3)).astype(np.float32)
     a = np.radians(35)
     rot = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]], np.float32)
     moved = (hand @ rot.T) * 2.5 + np.array([40, -7, 0], np.float32)
     mirrored = hand * np.array([-1, 1, 1], np.float32)
-    f = features(hand)
+    f, n = features(hand), SHAPE_FEATURES
+    assert f.shape == (1, n + 12)
     assert np.allclose(features(hand * 2.5 + np.array([40, -7, 3], np.float32)), f, atol=1e-4)
-    assert np.allclose(features(mirrored), f, atol=1e-4)
-    # A turned hand is the same shape pointing elsewhere: only the last two (its direction) change.
-    assert np.allclose(features(moved)[:, :-2], f[:, :-2], atol=1e-4)
-    assert not np.allclose(features(moved)[:, -2:], f[:, -2:], atol=0.1)
+    # The shape part is the same for a left hand, a turned one; the direction part is not.
+    assert np.allclose(features(mirrored)[:, :n], f[:, :n], atol=1e-4)
+    assert np.allclose(features(moved)[:, :n], f[:, :n], atol=1e-4)
+    # Directions are unit vectors in the frame: mirrored, x changes sign; turned, they turn along.
+    dirs = f[0, n:].reshape(6, 2)
+    assert np.allclose(np.linalg.norm(dirs, axis=1), 1, atol=1e-4)
+    assert np.allclose(features(mirrored)[0, n:].reshape(6, 2), dirs * [-1, 1], atol=1e-4)
+    assert np.allclose(features(moved)[0, n:].reshape(6, 2), dirs @ rot[:2, :2].T, atol=1e-4)
     assert not np.allclose(features(hand + rng.normal(0, 10, hand.shape).astype(np.float32)), f, atol=1e-2)
 
 
@@ -116,6 +121,20 @@ def test_a_checkpoint_from_another_prior_is_refused_in_one_line(fingers, tmp_pat
         r = gesture(*args)
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
         assert "another" in r.stderr or "other weights" in r.stderr
+
+
+def test_a_checkpoint_of_older_landmark_features_is_refused_in_one_line(fingers, tmp_path):
+    """Read with today's features, an old head's weights would mean nothing: refused, never guessed."""
+    root, out, _ = fingers
+    ck = checkpoint.load(out)
+    ck.head = {**ck.head, "features": 2}
+    old = checkpoint.write(tmp_path / "old.pt", ck)
+    assert bundle.path_for(old).is_file()  # the torch-free file refuses it too, not only the checkpoint
+    for args in (["eval", "--checkpoint", old, "--data", root / "test"],
+                 ["run", "--checkpoint", old, "--source", root / "test" / "1", "--dry-run", "--no-preview"]):
+        r = gesture(*args)
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert "landmark features version 2" in r.stderr and "retrain" in r.stderr
 
 
 def test_from_scratch_keeps_the_whole_frame_path(fingers, tmp_path):
