@@ -12,6 +12,9 @@ from gesture.synth import SynthRenderer, parse_script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"
+# A guard against a hung process, never a speed bound: a slow CPU, one core shared with a busy
+# loop, takes several times as long as a fast one, and no test may fail for that.
+HANG = 3600
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -26,7 +29,7 @@ def _private_cache(tmp_path_factory):
         os.environ["XDG_CACHE_HOME"] = old
 
 
-def gesture(*args, timeout=300, **kw) -> subprocess.CompletedProcess:
+def gesture(*args, timeout=HANG, **kw) -> subprocess.CompletedProcess:
     """Run the real CLI in a subprocess, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "gesture", *map(str, args)],
@@ -172,7 +175,7 @@ def model(tmp_path_factory):
                     "--count", 60, "--session", "s0", "--no-preview")
         assert r.returncode == 0, r.stderr
     ck = root / "gesture.pt"
-    r = gesture("train", "--data", root / "data", "--out", ck, "--size", 64, "--width", 0.5, timeout=600)
+    r = gesture("train", "--data", root / "data", "--out", ck, "--size", 64, "--width", 0.5, timeout=HANG)
     assert r.returncode == 0, r.stderr
     clip = root / "replay.mp4"
     vw = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (160, 120))

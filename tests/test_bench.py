@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from conftest import DATASETS, gesture
+from conftest import DATASETS, HANG, gesture
 from gesture import peer
 
 MODEL = {"default net, unfused", "default net, fused", "standard-conv twin, fused"}
@@ -35,7 +35,7 @@ PRIOR_PEER = {"peer: finger-count, trained on set1, scored on set2", "peer: fing
 
 def test_quick_bench_writes_every_figure_as_json(tmp_path):
     out = tmp_path / "bench.json"
-    r = gesture("bench", "--quick", "--json", out, timeout=600)
+    r = gesture("bench", "--quick", "--json", out, timeout=HANG)
     assert r.returncode in (0, 1), r.stderr  # 1 only means a speed target was missed on a busy machine
     data = json.loads(out.read_text())
     assert data["quick"] is True and data["machine"]["cores"] >= 1 and data["machine"]["torch"]

@@ -2,7 +2,7 @@ import json
 
 import cv2
 
-from conftest import gesture
+from conftest import HANG, gesture
 
 
 def test_demo_runs_the_whole_product_on_the_synthetic_camera(tmp_path):
@@ -10,7 +10,7 @@ def test_demo_runs_the_whole_product_on_the_synthetic_camera(tmp_path):
     out = tmp_path / "demo"
     # The demo's own fixed-step plan, as a user runs it: 20 epochs validated at 0.722 and fired
     # nothing on one thread (taskset -c 0); the plan gave 0.986 and fired all four there.
-    r = gesture("demo", "--out", out, "--frames", 200, timeout=900)
+    r = gesture("demo", "--out", out, "--frames", 200, timeout=HANG)
     assert r.returncode == 0, r.stderr
     res = json.loads((out / "demo.json").read_text())
     # The real capture wrote both sessions of every label, and the manifest agrees.

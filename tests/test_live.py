@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import ROOT, gesture, renderer
+from conftest import HANG, ROOT, gesture, renderer
 from gesture import live, overlay
 from gesture.errors import SourceLost
 from gesture.keys import DryRunSender
@@ -73,7 +73,7 @@ def test_real_keys_arrive_on_an_x_server(model, xdisplay, tmp_path):
         time.sleep(0.3)
         r = subprocess.run([sys.executable, "-m", "gesture", "run", "--checkpoint", str(ck), "--source", str(clip),
                             "--keys", str(keys), "--no-preview", "--log", str(tmp_path / "ev.jsonl")],
-                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=HANG)
         assert r.returncode == 0, r.stderr
         time.sleep(0.5)
     finally:

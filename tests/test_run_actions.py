@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import ROOT
+from conftest import HANG, ROOT
 
 pytest.importorskip("Xlib", reason="python-xlib reads the focused window (pip install python-xlib)")
 from Xlib import X  # noqa: E402
@@ -53,7 +53,7 @@ def heard(proc):
 def run_replay(ck, clip, keys, env, tmp_path):
     r = subprocess.run([sys.executable, "-m", "gesture", "run", "--checkpoint", str(ck), "--source", str(clip),
                         "--keys", str(keys), "--no-preview", "--no-corrections", "--log", str(tmp_path / "ev.jsonl")],
-                       env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+                       env=env, cwd=ROOT, capture_output=True, text=True, timeout=HANG)
     assert r.returncode == 0, r.stderr
     return r
 

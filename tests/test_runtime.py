@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import gesture
+from conftest import HANG, gesture
 from gesture import checkpoint, runtime
 from gesture.config import ModelConfig
 from gesture.errors import GestureError
@@ -91,7 +91,7 @@ def test_run_starts_without_torch_from_the_bundle_beside_the_checkpoint(saved, t
     code = ("import sys; from gesture.cli import main; rc = main(['run', '--checkpoint', sys.argv[1], '--source', "
             "'synth:none x5', '--dry-run', '--no-preview']); print('torch imported:', 'torch' in sys.modules); "
             "sys.exit(rc)")
-    r = subprocess.run([sys.executable, "-c", code, str(saved)], capture_output=True, text=True, timeout=120)
+    r = subprocess.run([sys.executable, "-c", code, str(saved)], capture_output=True, text=True, timeout=HANG)
     assert r.returncode == 0, r.stderr
     assert "torch imported: False" in r.stdout and "first frame classified" in r.stdout
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, gesture
+from conftest import HANG, ROOT, gesture
 from gesture import checkpoint
 from gesture.config import TrainConfig
 from gesture.augment import centre
@@ -46,7 +46,7 @@ def synth_data(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(synth_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("ckpt") / "gesture.pt"
-    r = gesture("train", "--data", synth_data, "--out", out, *FAST, timeout=600)
+    r = gesture("train", "--data", synth_data, "--out", out, *FAST, timeout=HANG)
     assert r.returncode == 0, r.stderr
     return out, r
 
