@@ -515,6 +515,12 @@ def bench_correct(ctx: Context) -> list[Figure]:
     return figures(ctx)
 
 
+def bench_meaning(ctx: Context) -> list[Figure]:
+    from .bench_meaning import bench_meaning as figures
+
+    return figures(ctx)
+
+
 SECTIONS = {
     "model": bench_model,
     "capture": bench_capture,
@@ -523,6 +529,7 @@ SECTIONS = {
     "peer": bench_peer,
     "prior": bench_prior,
     "correct": bench_correct,
+    "meaning": bench_meaning,
 }
 
 
