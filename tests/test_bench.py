@@ -28,6 +28,9 @@ PRIOR = {"finger-count, trained on set1, scored on set2", "finger-count, trained
 CORRECT = {"false presses in the rest of the replays, no correction",
            "false presses in the rest of the replays, after correcting the first 1-3", "cut in false presses by correcting",
            "after correcting: slowest gesture, frames to its key"}
+MEANING = {"pointing direction, people never seen", "a frame and its mirror read as opposite directions, people never seen"}
+MEANING_PEER = {"peer: pointing direction, people never seen",
+                "peer: a frame and its mirror read as opposite directions, people never seen"}
 PRIOR_PEER = {"peer: finger-count, trained on set1, scored on set2", "peer: finger-count, trained on set2, scored on set1",
               "peer: hagrid-people, people never seen (19 classes)", "peer: idle hands read as a gesture, hagrid-people",
               "gesture / peer accuracy, hagrid-people people never seen"}
@@ -42,9 +45,9 @@ def test_quick_bench_writes_every_figure_as_json(tmp_path):
     figures = {f["name"]: f for f in data["figures"]}
     expected = MODEL | CAPTURE | RUN_SPEED
     if DATASETS.is_dir():
-        expected |= TRAIN | RUN_REAL | PRIOR | CORRECT
+        expected |= TRAIN | RUN_REAL | PRIOR | CORRECT | MEANING
         if peer.peer_python():
-            expected |= PEER | PRIOR_PEER
+            expected |= PEER | PRIOR_PEER | MEANING_PEER
         else:
             assert "[peer] skipped: no .venv-peer" in r.stdout
     else:
@@ -52,7 +55,7 @@ def test_quick_bench_writes_every_figure_as_json(tmp_path):
     assert expected <= set(figures), expected - set(figures)
     for f in figures.values():
         assert isinstance(f["value"], float) and f["unit"] is not None
-        assert f["machine"] and f["section"] in ("model", "capture", "train", "run", "peer", "prior", "correct")
+        assert f["machine"] and f["section"] in ("model", "capture", "train", "run", "peer", "prior", "correct", "meaning")
         assert f["met"] in (True, False, None)
     for name in TRAIN - {"asl-frames block split, slowest fold's training"}:
         if name in figures:  # quick training shows the pipeline works, not what it achieves
