@@ -96,14 +96,13 @@ MIN_EPOCHS, MAX_AUTO_EPOCHS = 10, 400
 # the steps where the prior finds most hands; where it finds fewer than half (dark rooms,
 # the synthetic camera), the network is the main opinion and keeps 112 px and every step.
 PRIOR_SIZE = 80
-PRIOR_MIN_SHARE, PRIOR_MIN_EPOCHS = 0.1, 3  # the least the network trains where the prior finds most hands
 
 
 @dataclass
 class TrainConfig:
     data: Path = Path("data")
     out: Path = Path("checkpoints/gesture.pt")
-    epochs: int | None = None  # None: enough epochs for `steps` optimiser steps, at least min_epochs
+    epochs: int | None = None  # None: enough epochs for `steps` optimiser steps, at least MIN_EPOCHS
     steps: int = TRAIN_STEPS
     size: int | None = None  # None: chosen by planned() from how many frames show a hand
     width: float = ModelConfig.width
@@ -123,31 +122,16 @@ class TrainConfig:
     prior: bool = True  # the shipped hand prior and a landmark head beside the network; False: --from-scratch
     idle: bool = True  # the shipped idle hands (gesture/idle.py) also teach the head the no-gesture class
     idle_exclude: tuple = ()  # idle sets left out (the benchmark leaves out the set it scores)
-    min_epochs: int = MIN_EPOCHS  # planned() lowers it where the network judges few frames
 
     def planned(self, found: float | None) -> "TrainConfig":
         """Size and steps of the whole-frame network, once the prior has found a hand in `found`
-        of the frames (None: no prior). It decides only the frames without one, so its work
-        follows their share: the full plan where that is half the frames or more; at PRIOR_SIZE,
-        twice their share of the steps (a hand in 75% of the frames: half), at least a tenth;
-        and where nine frames in ten or more show a hand, no floor of MIN_EPOCHS either (on
-        real webcam sessions it took 60% of `gesture train` to decide 5% of the frames).
-        From the data, never from the clock."""
+        of the frames (None: no prior). It decides the frames without one, so it gets the full
+        plan where that is half the frames or more, and half of it, at PRIOR_SIZE, where the
+        prior finds nearly every hand. From the data, never from the clock."""
         if not self.prior or found is None or found < 0.5:
             return replace(self, size=self.size or ModelConfig.size)
-        share = min(1.0, max(PRIOR_MIN_SHARE, 2 * (1 - found)))
-        steps = self.steps if self.steps != TRAIN_STEPS else round(TRAIN_STEPS * share)
-        floor = self.min_epochs if found < 0.9 else min(self.min_epochs, PRIOR_MIN_EPOCHS)
-        return replace(self, size=self.size or PRIOR_SIZE, steps=steps, min_epochs=floor)
-
-    def plan_note(self, found: float | None) -> str:
-        """Why the whole-frame network trains as much as it does, for the output."""
-        if not self.prior or found is None:
-            return "it is the only opinion"
-        if found < 0.5:
-            return f"a hand in only {found:.0%} of the frames, so it decides most of them: the full plan"
-        return (f"a hand in {found:.0%} of the frames, so it decides only the rest: "
-                f"{self.steps} of {TRAIN_STEPS} steps at {self.size} px")
+        steps = self.steps if self.steps != TRAIN_STEPS else round(TRAIN_STEPS * max(0.5, 2 * (1 - found)))
+        return replace(self, size=self.size or PRIOR_SIZE, steps=steps)
 
     @property
     def margin(self) -> int:
@@ -158,7 +142,7 @@ class TrainConfig:
         if self.epochs is not None:
             return self.epochs
         steps_per_epoch = max(1, -(-frames // self.batch_size))
-        return max(self.min_epochs, min(MAX_AUTO_EPOCHS, -(-self.steps // steps_per_epoch)))
+        return max(MIN_EPOCHS, min(MAX_AUTO_EPOCHS, -(-self.steps // steps_per_epoch)))
 
     def preprocess(self) -> PreprocessConfig:
         if self.size is None:

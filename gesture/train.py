@@ -226,10 +226,9 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
     log("validation (never random frames: neighbours are near-duplicates):")
     for note in split.notes:
         log(f"  {note}")
-    found = float(data.hands.found.mean()) if data.hands is not None else None
     log(f"the whole-frame network: {cfg.size} px, {cfg.epochs_for(len(split.train))} epochs"
         + ("" if cfg.epochs else f" ({cfg.steps} steps, fixed by the data)")
-        + (f": it decides the frames where no hand is found; {cfg.plan_note(found)}" if cfg.prior else ""))
+        + (": it decides the frames where no hand is found" if cfg.prior else ""))
     res = fit(data, split.train, split.val, cfg, pcfg, progress=progress)
     head = fit_landmark_head(data, split.train, cfg)
 
