@@ -40,6 +40,16 @@ def load(exclude: tuple[str, ...] = (), path: Path = IDLE_FILE) -> np.ndarray:
     return points[keep] if len(keep) else points
 
 
+def merge(points: np.ndarray, y: np.ndarray, sessions: np.ndarray, index: np.ndarray, none: int,
+          exclude: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The user's hands with other people's idle hands joined to the no-gesture class `none`;
+    each idle hand is a session of its own (another person, another room)."""
+    extra = load(exclude)
+    return (np.concatenate([points, extra]), np.concatenate([y, np.full(len(extra), none, y.dtype)]),
+            np.concatenate([np.asarray(sessions).astype(str), [f"idle:{i}" for i in range(len(extra))]]),
+            np.concatenate([np.asarray(index, np.int64), np.zeros(len(extra), np.int64)]))
+
+
 def identity(exclude: tuple[str, ...] = (), path: Path = IDLE_FILE) -> dict | None:
     """What a checkpoint records of the idle hands it learned from."""
     if not path.is_file():

@@ -82,15 +82,18 @@ def relearn(ckpt_path: Path, data: Path, say=print) -> dict:
         hands = landmarks.extract(samples, lambda: prior.tracker(static=True), prior.key(), progress=False)
         found = hands.found
         points, yh, bh = hands.points[found], y[found], boost[found]
-        if tc.get("idle", True) and ck.none_label is not None:
-            extra = idle.load(tuple(tc.get("idle_exclude", ())))
-            points = np.concatenate([points, extra])
-            yh = np.concatenate([yh, np.full(len(extra), ck.labels.index(ck.none_label))])
-            bh = np.concatenate([bh, np.zeros(len(extra), bool)])
+        sessions = np.array([s.session for s, f in zip(samples, found) if f])
+        index = np.array([s.index for s, f in zip(samples, found) if f], np.int64)
+        none = ck.labels.index(ck.none_label) if ck.none_label is not None else None
+        if tc.get("idle", True) and none is not None:
+            points, yh, sessions, index = idle.merge(points, yh, sessions, index, none,
+                                                     tuple(tc.get("idle_exclude", ())))
+            bh = np.concatenate([bh, np.zeros(len(points) - len(bh), bool)])
         lap("load and hands")
         say("learning: the landmark head")
         hcfg = replace(HeadConfig(**ck.head.get("config", {})), steps=HEAD_STEPS, lr=HEAD_LR, seed=seed)
-        head = fit_head(points, yh, len(ck.labels), hcfg, boost=bh, init=ck.head).state
+        head = fit_head(points, yh, len(ck.labels), hcfg, boost=bh, init=ck.head, none=none, sessions=sessions,
+                        index=index).state
         lap("head")
 
     model = ck.model

@@ -299,12 +299,14 @@ def fit_landmark_head(data: Data, train_idx: list[int], cfg: TrainConfig) -> Lan
     if len(idx) == 0:
         return None
     points, y = data.hands.points[idx], data.y.numpy()[idx]
-    if cfg.idle and data.none_label is not None:
+    sessions = np.array([data.samples[i].session for i in idx])
+    index = np.array([data.samples[i].index for i in idx], np.int64)
+    none = data.labels.index(data.none_label) if data.none_label is not None else None
+    if cfg.idle and none is not None:
         # Other people's idle hands join the user's own `none`: hands at rest must not fire.
-        extra = idle.load(cfg.idle_exclude)
-        points = np.concatenate([points, extra])
-        y = np.concatenate([y, np.full(len(extra), data.labels.index(data.none_label), y.dtype)])
-    return fit_head(points, y, len(data.labels), HeadConfig(seed=cfg.seed))
+        points, y, sessions, index = idle.merge(points, y, sessions, index, none, cfg.idle_exclude)
+    return fit_head(points, y, len(data.labels), HeadConfig(seed=cfg.seed), none=none, sessions=sessions,
+                    index=index)
 
 
 def validation_probs(model, head: LandmarkHead | None, data: Data, idx: list[int], pcfg: PreprocessConfig,
