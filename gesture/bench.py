@@ -521,6 +521,12 @@ def bench_meaning(ctx: Context) -> list[Figure]:
     return figures(ctx)
 
 
+def bench_presses(ctx: Context) -> list[Figure]:
+    from .bench_presses import bench_presses as figures
+
+    return figures(ctx)
+
+
 SECTIONS = {
     "model": bench_model,
     "capture": bench_capture,
@@ -530,6 +536,7 @@ SECTIONS = {
     "prior": bench_prior,
     "correct": bench_correct,
     "meaning": bench_meaning,
+    "presses": bench_presses,
 }
 
 

@@ -238,14 +238,13 @@ def bench_correct(ctx: Context) -> list[Figure]:
             return figures
         # Speed: 640x480 in real time at 30 fps, as from a webcam, with one correction at the
         # first false press: the relearning's wall time beside a running loop, and its frame rate.
-        from .bench_prior import _pad
 
         frames, plain, segments = first_clip
         truth = User(segments, None).truth
         first_false = min((e["frame"] for e in plain if e["event"] in ("tap", "press") and truth[e["frame"]] not in KNOWN),
                           default=0)
         # Long enough to relearn: the clip runs 25 s past the correction.
-        big = [_pad(cv2.resize(frames[i % len(frames)], (320, 320))) for i in range(first_false + 25 * 30)]
+        big = [replay.pad(cv2.resize(frames[i % len(frames)], (320, 320))) for i in range(first_false + 25 * 30)]
         restore()
         clip = replay.write_video(big, tmp / "speed.mp4")
         base, _ = play(clip, "speed-plain", realtime=True)  # the same clip with nothing to relearn

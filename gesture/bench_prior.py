@@ -89,7 +89,7 @@ def bench_prior(ctx: Context) -> list[Figure]:
         ck1 = checkpoint.write(tmp / "fc.pt", set1.model)
         order = sorted((s for s in data.samples if s.session == "set2"), key=lambda s: (s.label, s.index))
         frames, _ = replay.build([("all", order[:: 3 if ctx.quick else 1])])
-        clip = replay.write_video((_pad(f) for f in frames), tmp / "fc.mp4")
+        clip = replay.write_video((replay.pad(f) for f in frames), tmp / "fc.mp4")
         summary, _ = _replay(ctx, ck1, clip, None, tmp, "fc")
         st = summary["stages_ms"]
         figures.append(Figure("prior", "640x480 replay with the prior, processing per frame (p50)",
@@ -150,12 +150,3 @@ def bench_prior(ctx: Context) -> list[Figure]:
                                      f"(dry run, a key for each of the 18 hagrid gestures)"))
     return figures
 
-
-def _pad(frame: np.ndarray, size=(640, 480)) -> np.ndarray:
-    """A smaller frame centred on a black 640x480 one: the hand stays small, as from a laptop."""
-    import cv2
-
-    w, h = size
-    fh, fw = frame.shape[:2]
-    top, left = (h - fh) // 2, (w - fw) // 2
-    return cv2.copyMakeBorder(frame, top, h - fh - top, left, w - fw - left, cv2.BORDER_CONSTANT)

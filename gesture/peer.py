@@ -114,10 +114,14 @@ class Landmarks:
 
 def extract(samples: list[Sample], python: Path, complexity: int = 0, progress=None) -> Landmarks:
     """Landmarks of every sample's image, each frame as a still image (datasets are not videos)."""
+    return extract_frames((read_image(s.path) for s in samples), python, complexity, progress)
+
+
+def extract_frames(images, python: Path, complexity: int = 0, progress=None) -> Landmarks:
+    """Landmarks of each image (None: unreadable, no hand), each as a still image."""
     found, points, ms = [], [], []
     with LandmarkWorker(python, complexity) as w:
-        for s in samples:
-            img = read_image(s.path)
+        for img in images:
             f, t, p = w.landmarks(img) if img is not None else (False, 0.0, np.zeros(63, np.float32))
             found.append(f)
             points.append(p)
@@ -125,7 +129,8 @@ def extract(samples: list[Sample], python: Path, complexity: int = 0, progress=N
             if progress is not None:
                 progress.update(1)
         version = w.version
-    return Landmarks(np.array(found), np.stack(points), np.array(ms), version)
+    return Landmarks(np.array(found, bool), np.stack(points) if points else np.zeros((0, 63), np.float32),
+                     np.array(ms), version)
 
 
 def features(points: np.ndarray) -> np.ndarray:
@@ -182,16 +187,36 @@ class PeerResult:
     pred: np.ndarray | None = None  # per test frame: the class index predicted (-1: no hand, no no-gesture class)
 
 
+def fit(samples: list[Sample], lm: Landmarks, labels: list[str], train_side: list[int], seed: int = 0) -> PeerMLP:
+    """The MLP on the `train_side` frames with a hand, with the same session/time-block
+    validation split as `gesture train` choosing the epoch."""
+    index = {name: i for i, name in enumerate(labels)}
+    y = np.array([index[s.label] for s in samples])
+    side = [i for i in train_side if lm.found[i]]
+    inner = validation_split([samples[i] for i in side], seed=seed)
+    return fit_mlp(features(lm.points), y, [side[i] for i in inner.train], [side[i] for i in inner.val], len(labels),
+                   seed)
+
+
+def probs(model: PeerMLP, found: np.ndarray, points: np.ndarray, none: int | None) -> np.ndarray:
+    """(N, classes) softmax of the MLP; a frame with no hand is all no-gesture (all zeros
+    where the set has no such class), as the peer's apps treat it."""
+    with torch.no_grad():
+        p = torch.softmax(model(torch.from_numpy(features(points))), 1).numpy()
+    empty = np.zeros(p.shape[1], p.dtype)
+    if none is not None:
+        empty[none] = 1
+    return np.where(np.asarray(found, bool)[:, None], p, empty)
+
+
 def holdout(samples: list[Sample], lm: Landmarks, labels: list[str], none_label: str | None,
             is_test, seed: int = 0) -> PeerResult:
     """Train the MLP on the frames `is_test` rejects (those with a hand), score the others."""
     index = {name: i for i, name in enumerate(labels)}
     y = np.array([index[s.label] for s in samples])
     x = features(lm.points)
-    train_side = [i for i, s in enumerate(samples) if not is_test(s) and lm.found[i]]
     test_side = [i for i, s in enumerate(samples) if is_test(s)]
-    inner = validation_split([samples[i] for i in train_side], seed=seed)
-    model = fit_mlp(x, y, [train_side[i] for i in inner.train], [train_side[i] for i in inner.val], len(labels), seed)
+    model = fit(samples, lm, labels, [i for i, s in enumerate(samples) if not is_test(s)], seed)
     with torch.no_grad():
         pred = model(torch.from_numpy(x[test_side])).argmax(1).numpy()
     # No hand: the peer says "no gesture" (always wrong on a dataset without that class).

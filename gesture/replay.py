@@ -43,6 +43,38 @@ def build(parts: list[tuple[str, list[Sample]]], hold: int = 1) -> tuple[list[np
     return frames, segments
 
 
+def held(segments: list[Segment], hold: int) -> list[Segment]:
+    """The segments of a replay built with hold=1, once every frame is shown `hold` times."""
+    return [Segment(x.label, x.start * hold, x.length * hold) for x in segments]
+
+
+def decide(probs: np.ndarray, labels: list[str], none_label: str | None, keys: dict[str, str],
+           fps: float = FPS) -> list[dict]:
+    """Per-frame probabilities through the live loop's decision rules (smoothing.Decider with
+    its default settings, a tap of `keys[g]` for each gesture), as the events `gesture run
+    --log` writes: the peer is judged by exactly the rules gesture is."""
+    from .smoothing import Decider, Rule
+
+    decider = Decider(labels, none_label, rules={g: Rule(key=k) for g, k in keys.items()})
+    events = []
+    for i, p in enumerate(probs):
+        events += [{"frame": i, "event": e.kind, "gesture": e.gesture} for e in decider.update(p, i / fps)]
+    return events
+
+
+def pad(frame: np.ndarray, size=(640, 480)) -> np.ndarray:
+    """A smaller frame centred on a black 640x480 one: the hand stays small, as from a laptop
+    (a larger one is shrunk to fit first)."""
+    w, h = size
+    fh, fw = frame.shape[:2]
+    if fh > h or fw > w:
+        f = min(w / fw, h / fh)
+        frame = cv2.resize(frame, (min(w, round(fw * f)), min(h, round(fh * f))), interpolation=cv2.INTER_AREA)
+        fh, fw = frame.shape[:2]
+    top, left = (h - fh) // 2, (w - fw) // 2
+    return cv2.copyMakeBorder(frame, top, h - fh - top, left, w - fw - left, cv2.BORDER_CONSTANT)
+
+
 def segments_of(parts: list[tuple[str, int]]) -> list[Segment]:
     """Segments for [(label, frame count), ...] played one after the other (a synth: script)."""
     segments, start = [], 0

@@ -31,6 +31,10 @@ CORRECT = {"false presses in the rest of the replays, no correction",
 MEANING = {"pointing direction, people never seen", "a frame and its mirror read as opposite directions, people never seen"}
 MEANING_PEER = {"peer: pointing direction, people never seen",
                 "peer: a frame and its mirror read as opposite directions, people never seen"}
+PRESSES = {"false presses per hour, idle hands and unknown shapes",
+           "known gestures of people never seen fired within 3 frames"}
+PRESSES_PEER = {"peer: false presses per hour, idle hands and unknown shapes", "peer: known gestures fired within 3 frames",
+                "gesture / peer false presses per hour"}
 PRIOR_PEER = {"peer: finger-count, trained on set1, scored on set2", "peer: finger-count, trained on set2, scored on set1",
               "peer: hagrid-people, people never seen (19 classes)", "peer: idle hands read as a gesture, hagrid-people",
               "gesture / peer accuracy, hagrid-people people never seen"}
@@ -45,9 +49,9 @@ def test_quick_bench_writes_every_figure_as_json(tmp_path):
     figures = {f["name"]: f for f in data["figures"]}
     expected = MODEL | CAPTURE | RUN_SPEED
     if DATASETS.is_dir():
-        expected |= TRAIN | RUN_REAL | PRIOR | CORRECT | MEANING
+        expected |= TRAIN | RUN_REAL | PRIOR | CORRECT | MEANING | PRESSES
         if peer.peer_python():
-            expected |= PEER | PRIOR_PEER | MEANING_PEER
+            expected |= PEER | PRIOR_PEER | MEANING_PEER | PRESSES_PEER
         else:
             assert "[peer] skipped: no .venv-peer" in r.stdout
     else:
@@ -55,7 +59,7 @@ def test_quick_bench_writes_every_figure_as_json(tmp_path):
     assert expected <= set(figures), expected - set(figures)
     for f in figures.values():
         assert isinstance(f["value"], float) and f["unit"] is not None
-        assert f["machine"] and f["section"] in ("model", "capture", "train", "run", "peer", "prior", "correct", "meaning")
+        assert f["machine"] and f["section"] in ("model", "capture", "train", "run", "peer", "prior", "correct", "meaning", "presses")
         assert f["met"] in (True, False, None)
     for name in TRAIN - {"asl-frames block split, slowest fold's training"}:
         if name in figures:  # quick training shows the pipeline works, not what it achieves

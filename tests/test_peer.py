@@ -72,3 +72,22 @@ def test_a_half_made_peer_venv_is_not_installed(tmp_path):
     assert peer.peer_python(tmp_path) is None  # pip never finished: no stamp
     (tmp_path / ".gesture-peer-setup").write_text("mediapipe==0.10.21\n")
     assert peer.peer_python(tmp_path) == tmp_path / "bin" / "python"
+
+
+def test_peer_probabilities_sum_to_one_and_no_hand_is_all_no_gesture():
+    rng = np.random.default_rng(2)
+    labels, n = ["a", "b", "none"], 40
+    samples, points = [], []
+    for k, label in enumerate(labels[:2]):
+        for i in range(n):
+            samples.append(Sample(None, label, "s", i))
+            p = rng.normal(0, 0.01, 63).astype(np.float32)
+            p[3 + 3 * k] += 0.5
+            points.append(p)
+    lm = peer.Landmarks(np.ones(len(points), bool), np.stack(points), np.zeros(len(points)), "test")
+    mlp = peer.fit(samples, lm, labels, list(range(len(samples))))
+    found = np.array([True, True, False])
+    p = peer.probs(mlp, found, lm.points[[0, n, 0]], labels.index("none"))
+    assert p.shape == (3, 3) and np.allclose(p.sum(1), 1, atol=1e-5)
+    assert p[0].argmax() == 0 and p[1].argmax() == 1  # what it learned
+    assert p[2].tolist() == [0, 0, 1]  # no hand: the no-gesture class, whatever the points say

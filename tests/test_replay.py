@@ -1,4 +1,6 @@
-from gesture.replay import Segment, score
+import numpy as np
+
+from gesture.replay import Segment, decide, held, pad, score
 
 
 def test_score_sorts_presses_by_the_segment_they_fall_in():
@@ -16,3 +18,24 @@ def test_score_sorts_presses_by_the_segment_they_fall_in():
     assert s["delays"] == [2] and s["repeat_presses"] == 1 and s["false_presses"] == 1
     assert s["unknown_presses"] == 3 and s["unknown_frames"] == 30 and s["unknown_per_1000"] == 100.0
     assert s["unknown_by_gesture"] == {"V": 2, "palm": 1}  # the false press at frame 5 is not counted here
+
+
+def test_decide_applies_the_live_loops_rules_to_any_probabilities():
+    # Two frames of "palm" fire it once; held, it does not fire again; after a confident
+    # rest it can fire again; a wobbling, unsure stream never fires.
+    palm, none, unsure = [0.9, 0.1], [0.05, 0.95], [0.45, 0.55]
+    events = decide(np.array([none] * 3 + [palm] * 10 + [none] * 5 + [palm] * 4 + [unsure] * 10),
+                    ["palm", "none"], "none", {"palm": "a"})
+    taps = [e["frame"] for e in events if e["event"] == "tap"]
+    assert taps == [4, 19] and all(e["gesture"] == "palm" for e in events)
+
+
+def test_held_segments_scale_with_the_frames_shown():
+    assert held([Segment("a", 0, 2), Segment("b", 2, 3)], 15) == [Segment("a", 0, 30), Segment("b", 30, 45)]
+
+
+def test_pad_centres_a_small_frame_and_shrinks_a_large_one():
+    small = pad(np.full((240, 320, 3), 200, np.uint8))
+    assert small.shape == (480, 640, 3) and small[240, 320, 0] == 200 and small[0, 0, 0] == 0
+    big = pad(np.full((800, 600, 3), 200, np.uint8))  # taller than 480: shrunk to fit, not cut
+    assert big.shape == (480, 640, 3) and big[240, 320, 0] == 200 and big[240, 0, 0] == 0
