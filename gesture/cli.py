@@ -35,8 +35,8 @@ _nonneg_float = _number(float, lambda v: v >= 0, "0 or more")
 
 
 def cmd_model(args) -> int:
-    from .cost import cost_report, format_report
     from .config import ModelConfig
+    from .model.cost import cost_report, format_report
 
     try:
         cfg = ModelConfig(num_classes=args.classes, size=args.size, width=args.width)
@@ -56,7 +56,7 @@ def cmd_bench(args) -> int:
         raise GestureError(f"unknown bench section {', '.join(unknown)}; choose from {', '.join(bench.SECTIONS)}")
     # In the table's order whatever the order asked: the peer compares with train's figures.
     sections = [s for s in bench.SECTIONS if s in chosen]
-    from .protocols import default_datasets
+    from .paths import default_datasets
 
     ctx = bench.Context(runs=args.runs, datasets=Path(args.datasets) if args.datasets else default_datasets(),
                         quick=args.quick)
@@ -73,8 +73,14 @@ def cmd_bench(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .dataset import NONE_ALIASES, validate_label
-    from .demo import CAMERA_GESTURES, MIN_DEMO_FRAMES, DemoConfig, camera_demo, synth_demo
+    from .data.dataset import NONE_ALIASES, validate_label
+    from .demo import (
+        CAMERA_GESTURES,
+        MIN_DEMO_FRAMES,
+        DemoConfig,
+        camera_demo,
+        synth_demo,
+    )
 
     out = Path(args.out) if args.out else None
     # Check everything before anything is recorded: a person should not film a gesture for
@@ -102,7 +108,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_capture(args) -> int:
-    from .capture import CaptureConfig, capture
+    from .capture.record import CaptureConfig, capture
 
     cfg = CaptureConfig(
         label=args.label, count=args.count, source=args.source, data=Path(args.data), session=args.session,
@@ -115,10 +121,10 @@ def cmd_capture(args) -> int:
 
 
 def cmd_data(args) -> int:
-    from .datacheck import check, format_report
+    from .data.check import check, format_report
 
     if args.file:
-        from .review import file_session
+        from .data.review import file_session
 
         dest = file_session(Path(args.data), *args.file)
         print(f"filed {args.file[0]} under {args.file[1]}: {dest}")
@@ -130,7 +136,7 @@ def cmd_data(args) -> int:
 
 def cmd_train(args) -> int:
     from .config import TrainConfig
-    from .train import train
+    from .learn.train import train
 
     cfg = TrainConfig(
         data=Path(args.data), out=Path(args.out), epochs=args.epochs, size=args.size, width=args.width,
@@ -142,7 +148,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluation import eval_folder, format_eval
+    from .learn.evaluate import eval_folder, format_eval
 
     m = eval_folder(args.checkpoint, args.data, progress=not args.json)
     print(json.dumps(m, indent=2) if args.json else format_eval(m))
@@ -150,8 +156,8 @@ def cmd_eval(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from .live import RunConfig, run, write_keys
-    from .runstats import format_summary
+    from .live.loop import RunConfig, run, write_keys
+    from .live.stats import format_summary
 
     if args.write_keys:
         write_keys(Path(args.write_keys), Path(args.checkpoint))
@@ -173,7 +179,7 @@ def cmd_run(args) -> int:
 
 
 def get_parser() -> Parser:
-    from .capture import LIVE_FPS
+    from .capture.record import LIVE_FPS
     from .config import MIN_EPOCHS, PRIOR_SIZE, TRAIN_STEPS, ModelConfig, TrainConfig
 
     d = ModelConfig()
@@ -249,7 +255,7 @@ def get_parser() -> Parser:
     ev.add_argument("--json", action="store_true", help="print one JSON object (accuracy, per_class, confusion, ...)")
     ev.set_defaults(func=cmd_eval)
 
-    from .smoothing import MIN_THRESHOLD, DecisionConfig
+    from .live.decide import MIN_THRESHOLD, DecisionConfig
 
     dc = DecisionConfig()
     threshold = _number(float, lambda v: MIN_THRESHOLD <= v <= 1, f"from {MIN_THRESHOLD} to 1")

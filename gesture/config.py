@@ -120,7 +120,7 @@ class TrainConfig:
     val_fraction: float = 0.2
     cache: bool = True
     prior: bool = True  # the shipped hand prior and a landmark head beside the network; False: --from-scratch
-    idle: bool = True  # the shipped idle hands (gesture/idle.py) also teach the head the no-gesture class
+    idle: bool = True  # the shipped idle hands (gesture/prior/idle.py) also teach the head the no-gesture class
     idle_exclude: tuple = ()  # idle sets left out (the benchmark leaves out the set it scores)
 
     def planned(self, found: float | None) -> "TrainConfig":

@@ -13,14 +13,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import replay
-from .capture import CaptureConfig, capture
+from .bench import replay
+from .capture.record import CaptureConfig, capture
+from .capture.synth import NONE, parse_script
 from .config import TrainConfig
-from .datacheck import check, format_report
+from .data.check import check, format_report
 from .errors import GestureError
-from .live import RunConfig, run, write_keys
-from .runstats import format_summary
-from .synth import NONE, parse_script
+from .live.loop import RunConfig, run, write_keys
+from .live.stats import format_summary
 
 GESTURES = ("palm", "fist", "v", "l")
 # The demo's key map: slides, media, and one key held for as long as its gesture is shown.
@@ -86,7 +86,9 @@ def synth_demo(cfg: DemoConfig, log=print, progress: bool = True) -> dict:
             recorded += len(res.written)
     log(f"    {recorded} frames in {data}/\n")
 
-    from .train import train  # imports torch: not at the top, so `gesture --help` and `run` start fast
+    from .learn.train import (
+        train,  # imports torch: not at the top, so `gesture --help` and `run` start fast
+    )
 
     log("2/4 train (validation holds out one whole session)")
     metrics = train(TrainConfig(data=data, out=ckpt, epochs=cfg.epochs, time_budget=cfg.time_budget, seed=cfg.seed),
@@ -183,7 +185,7 @@ def camera_demo(source: str, out: Path | None, gestures: list[str], frames: int,
             break
         session += 1
     log(format_report(check(data, progress=False)))
-    from .train import train
+    from .learn.train import train
 
     log("\nTraining...")
     train(TrainConfig(data=data, out=ckpt, epochs=epochs), log=log)

@@ -13,7 +13,6 @@ preprocesses exactly as training did (the most common bug in tools like this one
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-
 from typing import TYPE_CHECKING
 
 import cv2

@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from gesture.synth import SynthRenderer, parse_script
+from gesture.capture.synth import SynthRenderer, parse_script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"

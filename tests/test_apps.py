@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from gesture.apps import NEED_X11, FocusWatcher, WindowInfo
-from gesture.keys import load_keymap
+from gesture.live.apps import NEED_X11, FocusWatcher, WindowInfo
+from gesture.live.keymap import load_keymap
 
 pytest.importorskip("Xlib", reason="python-xlib reads the focused window (pip install python-xlib)")
 from Xlib import X, Xatom

@@ -1,6 +1,6 @@
 import torch
 
-from gesture.augment import AugmentConfig, augment, centre, photometric, warp
+from gesture.learn.augment import AugmentConfig, augment, centre, photometric, warp
 
 NEUTRAL = AugmentConfig().scaled(0.0)
 

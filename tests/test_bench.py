@@ -1,9 +1,9 @@
 import json
 
 import pytest
-
 from conftest import DATASETS, HANG, gesture
-from gesture import peer
+
+from gesture.bench import peer
 
 MODEL = {"default net, unfused", "default net, fused", "standard-conv twin, fused"}
 CAPTURE = {"capture write rate, 640x480 video"}

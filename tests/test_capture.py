@@ -1,6 +1,6 @@
 import errno
-import os
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -9,13 +9,13 @@ import time
 import cv2
 import numpy as np
 import pytest
-
 from conftest import ROOT, gesture, press_in_window
-from gesture import capture as capture_mod
-from gesture import writer as writer_mod
-from gesture.capture import CaptureConfig, capture, draw_preview
+
+from gesture.capture import record as capture_mod
+from gesture.capture.record import CaptureConfig, capture, draw_preview
+from gesture.capture.sources import Source
+from gesture.data import writer as writer_mod
 from gesture.errors import GestureError, SourceLost
-from gesture.sources import Source
 
 
 def manifest(data):

@@ -8,13 +8,13 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, gesture
-from gesture import checkpoint
-from gesture.corrections import Commands, Corrector, Recent
-from gesture.dataset import MANIFEST, manifest_mismatch, read_manifest, scan
-from gesture.keys import DryRunSender
-from gesture.live import RunConfig, run
+
+from gesture.data.dataset import MANIFEST, manifest_mismatch, read_manifest, scan
+from gesture.live.corrections import Commands, Corrector, Recent
+from gesture.live.loop import RunConfig, run
+from gesture.live.senders import DryRunSender
+from gesture.model import checkpoint
 
 LABELS = ["fist", "none", "palm"]
 
@@ -177,7 +177,7 @@ def test_quitting_while_learning_leaves_the_frames_and_a_whole_checkpoint(model,
 # XSendEvent, which the listener (XRecord) never sees; PynputSender uses XTest, like a keyboard.
 PRESS_COMBO = """
 import time
-from gesture.keys import PynputSender
+from gesture.live.senders import PynputSender
 s = PynputSender()
 s.press("ctrl+alt+x")
 time.sleep(0.05)
@@ -213,7 +213,7 @@ def test_the_wrong_hotkey_works_without_a_window_on_a_real_x_server(model, xdisp
 
 
 def test_collect_keeps_hesitant_frames_a_few_a_second_and_data_files_them(tmp_path):
-    from gesture.corrections import COLLECT_SPACING, Collector
+    from gesture.live.corrections import COLLECT_SPACING, Collector
 
     data = tmp_path / "data"
     (data / "none" / "s0").mkdir(parents=True)

@@ -3,9 +3,9 @@ import json
 import cv2
 import numpy as np
 import pytest
-
 from conftest import gesture
-from gesture.dataset import FLAT_SESSION, pick_none_label, scan, validate_label
+
+from gesture.data.dataset import FLAT_SESSION, pick_none_label, scan, validate_label
 from gesture.errors import GestureError
 
 

@@ -1,7 +1,6 @@
 import json
 
 import cv2
-
 from conftest import HANG, gesture
 
 

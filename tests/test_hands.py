@@ -1,11 +1,11 @@
-"""gesture.hands: MediaPipe's hand pipeline in NumPy + OpenCV + onnxruntime, checked against MediaPipe's own output."""
+"""gesture.prior.hands: MediaPipe's hand pipeline in NumPy + OpenCV + onnxruntime, checked against MediaPipe's own output."""
 import importlib.util
 
 import numpy as np
 import pytest
 
 from gesture.errors import GestureError
-from gesture.hands import LANDMARK_MODEL, PALM_MODEL, WEIGHTS, HandTracker
+from gesture.prior.hands import LANDMARK_MODEL, PALM_MODEL, WEIGHTS, HandTracker
 
 # MediaPipe 0.10.21 (static_image_mode=True, model_complexity=0, max_num_hands=1) on
 # hagrid-people/palm/palm_00001.jpg (332x336): the 21 landmarks in pixels, label "Right", score 0.967.
@@ -19,10 +19,10 @@ MEDIAPIPE_PX = np.array([
 @pytest.fixture(scope="module")
 def weights():
     if importlib.util.find_spec("onnxruntime") is None:
-        pytest.skip("onnxruntime is not installed (pip install onnxruntime): gesture.hands cannot run")
+        pytest.skip("onnxruntime is not installed (pip install onnxruntime): gesture.prior.hands cannot run")
     missing = [n for n in (PALM_MODEL, LANDMARK_MODEL) if not (WEIGHTS / n).is_file()]
     if missing:
-        pytest.skip(f"hand models {missing} not found in {WEIGHTS}: make them with gesture/tflite_onnx.py")
+        pytest.skip(f"hand models {missing} not found in {WEIGHTS}: make them with gesture/tools/tflite_onnx.py")
     return WEIGHTS
 
 

@@ -1,9 +1,10 @@
 import pytest
 
-from gesture.apps import WindowInfo
 from gesture.errors import GestureError
-from gesture.keys import DryRunSender, load_keymap, parse_key, starter_keymap
-from gesture.smoothing import Rule
+from gesture.live.apps import WindowInfo
+from gesture.live.decide import Rule
+from gesture.live.keymap import load_keymap, parse_key, starter_keymap
+from gesture.live.senders import DryRunSender
 
 LABELS = ["V", "fist", "none", "palm", "Y"]
 GOOD = """\
@@ -306,7 +307,8 @@ def test_every_key_map_in_the_readme_loads(tmp_path):
     import re
 
     from conftest import ROOT
-    from gesture.keys import tomllib
+
+    from gesture.live.keymap import tomllib
 
     blocks = re.findall(r"```toml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     assert len(blocks) >= 2

@@ -7,14 +7,15 @@ import time
 import cv2
 import numpy as np
 import pytest
-
 from conftest import HANG, ROOT, gesture, renderer
-from gesture import live, overlay
+
+from gesture.capture import preview as overlay
+from gesture.capture.sources import LatestFrame, Source
 from gesture.errors import SourceLost
-from gesture.keys import DryRunSender
-from gesture.live import RunConfig, run
-from gesture.smoothing import Decider, DecisionConfig, Rule
-from gesture.sources import LatestFrame, Source
+from gesture.live import loop as live
+from gesture.live.decide import Decider, DecisionConfig, Rule
+from gesture.live.loop import RunConfig, run
+from gesture.live.senders import DryRunSender
 
 
 def test_dry_run_replay_logs_the_expected_events(model, tmp_path):

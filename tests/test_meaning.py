@@ -6,12 +6,15 @@ by the shipped hand prior, learned by the real landmark head; scored on other pe
 import cv2
 import numpy as np
 import pytest
-
 from conftest import DATASETS
-from gesture import landmarks, pointing, prior
-from gesture.dataset import scan
-from gesture.head import fit_head
-from gesture.images import read_image
+
+from gesture import prior
+from gesture.bench import pointing
+from gesture.data.dataset import scan
+from gesture.data.images import read_image
+from gesture.learn import landmarks
+from gesture.model.head import fit_head
+from gesture.prior.features import hand_pixels
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +42,7 @@ def test_a_pointing_frame_flipped_left_to_right_reads_as_the_opposite_direction(
         for pixels in (img, cv2.flip(img, 1)):  # the real frame, and the same pixels mirrored
             hand = tracker(pixels)
             reads.append(None if hand is None else
-                         labels[int(head.probs(landmarks.hand_pixels(hand, pixels.shape)[None]).argmax())])
+                         labels[int(head.probs(hand_pixels(hand, pixels.shape)[None]).argmax())])
         if None in reads:
             continue
         pairs += 1

@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from gesture import cost
 from gesture.config import ModelConfig
-from gesture.model import GestureNet, fuse
+from gesture.model import cost
+from gesture.model.net import GestureNet, fuse
 
 
 @pytest.mark.parametrize("k,s,p,d,groups", [

@@ -9,13 +9,13 @@ import types
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
-from gesture import mouse
+
 from gesture.errors import GestureError
-from gesture.keys import DryRunSender
-from gesture.live import apply
-from gesture.smoothing import Decider, DecisionConfig, Rule
+from gesture.live import mouse
+from gesture.live.decide import Decider, DecisionConfig, Rule
+from gesture.live.loop import apply
+from gesture.live.senders import DryRunSender
 
 # pynput's X backend binds DISPLAY when it is imported: listener and sender each run in a
 # process of their own with DISPLAY set, the way `gesture run` would.
@@ -35,7 +35,7 @@ with mouse.Listener(on_click=on_click, on_scroll=on_scroll) as listener:
 """
 
 SENDER = """
-from gesture.keys import PynputSender
+from gesture.live.senders import PynputSender
 s = PynputSender()
 for combo in ("scroll_down*3", "scroll_up", "scroll_left*2", "scroll_right", "click", "right_click", "middle_click",
               "double_click"):

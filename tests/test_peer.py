@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gesture import peer
-from gesture.dataset import Sample
+from gesture.bench import peer
+from gesture.data.dataset import Sample
+from gesture.data.images import read_image
 from gesture.errors import GestureError
-from gesture.images import read_image
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,15 @@ import numpy as np
 import pytest
 import torch
 
-from gesture.preprocess import PreprocessConfig, crop_box, prepare, preprocess, standardize, to_input
-from gesture.synth import SynthRenderer, parse_script
+from gesture.capture.synth import SynthRenderer, parse_script
+from gesture.preprocess import (
+    PreprocessConfig,
+    crop_box,
+    prepare,
+    preprocess,
+    standardize,
+    to_input,
+)
 
 
 @pytest.mark.parametrize("h,w,crop,box", [

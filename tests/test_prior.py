@@ -4,13 +4,16 @@ import shutil
 
 import numpy as np
 import pytest
-
 from conftest import DATASETS, gesture
-from gesture import bundle, checkpoint, idle, prior
+
+from gesture import prior
 from gesture.errors import GestureError
-from gesture.head import fit_head
-from gesture.landmarks import SHAPE_FEATURES, features
-from gesture.recognizer import combine
+from gesture.model import checkpoint
+from gesture.model import livefile as bundle
+from gesture.model.head import fit_head
+from gesture.model.recognizer import combine
+from gesture.prior import idle
+from gesture.prior.features import SHAPE_FEATURES, features
 
 pytest.importorskip("onnxruntime", reason="the hand prior runs in onnxruntime (pip install onnxruntime)")
 FAST = ["--size", "64", "--width", "0.5", "--epochs", "2"]
@@ -149,8 +152,9 @@ def test_from_scratch_keeps_the_whole_frame_path(fingers, tmp_path):
 def test_run_tracks_the_hand_and_fires_on_real_frames(fingers, tmp_path):
     root, out, _ = fingers
     import cv2
-    from gesture import replay
-    from gesture.dataset import scan
+
+    from gesture.bench import replay
+    from gesture.data.dataset import scan
 
     samples = sorted((s for s in scan(root / "test").samples if s.label == "5"), key=lambda s: s.index)
     frames, _ = replay.build([("5", samples)])

@@ -1,6 +1,6 @@
 import numpy as np
 
-from gesture.replay import Segment, decide, held, pad, score
+from gesture.bench.replay import Segment, decide, held, pad, score
 
 
 def test_score_sorts_presses_by_the_segment_they_fall_in():

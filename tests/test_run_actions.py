@@ -6,7 +6,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import HANG, ROOT
 
 pytest.importorskip("Xlib", reason="python-xlib reads the focused window (pip install python-xlib)")

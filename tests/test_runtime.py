@@ -7,12 +7,13 @@ import sys
 import numpy as np
 import pytest
 import torch
-
 from conftest import HANG, gesture
-from gesture import checkpoint, runtime
+
 from gesture.config import ModelConfig
 from gesture.errors import GestureError
-from gesture.model import GestureNet
+from gesture.model import checkpoint
+from gesture.model import framenet as runtime
+from gesture.model.net import GestureNet
 from gesture.preprocess import PreprocessConfig, preprocess
 
 pytest.importorskip("onnxruntime", reason="pip install onnxruntime")
@@ -85,7 +86,7 @@ def test_run_uses_onnx_runtime_and_reports_the_processing_time_without_the_read(
 
 
 def test_run_starts_without_torch_from_the_bundle_beside_the_checkpoint(saved, tmp_path):
-    from gesture import bundle
+    from gesture.model import livefile as bundle
 
     assert bundle.path_for(saved).is_file()  # written with the checkpoint
     code = ("import sys; from gesture.cli import main; rc = main(['run', '--checkpoint', sys.argv[1], '--source', "
@@ -97,7 +98,7 @@ def test_run_starts_without_torch_from_the_bundle_beside_the_checkpoint(saved, t
 
 
 def test_a_stale_bundle_is_not_used(saved, tmp_path):
-    from gesture import bundle
+    from gesture.model import livefile as bundle
 
     copy = tmp_path / "c.pt"
     shutil.copy(saved, copy)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from gesture.smoothing import DecisionConfig, Decider, Rule
+from gesture.live.decide import Decider, DecisionConfig, Rule
 
 LABELS = ["fist", "none", "palm"]
 

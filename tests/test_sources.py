@@ -2,9 +2,15 @@ import cv2
 import numpy as np
 import pytest
 
-from gesture import synth
-from gesture.images import frame_order, read_image
-from gesture.sources import FolderSource, SourceError, SynthSource, VideoSource, open_source
+from gesture.capture import synth
+from gesture.capture.sources import (
+    FolderSource,
+    SourceError,
+    SynthSource,
+    VideoSource,
+    open_source,
+)
+from gesture.data.images import frame_order, read_image
 
 
 def write_video(path, n, size=(320, 240), fps=30.0):

@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gesture.tflite_onnx import _same_pads
+from gesture.tools.tflite_onnx import _same_pads
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "gesture" / "weights"
 
 
 def test_import_costs_nothing():
     # The converter is build-time only: importing it must not pull in tflite or onnx.
-    code = "import sys, gesture.tflite_onnx; print(sorted({'tflite', 'onnx'} & set(sys.modules)))"
+    code = "import sys, gesture.tools.tflite_onnx; print(sorted({'tflite', 'onnx'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

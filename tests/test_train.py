@@ -11,17 +11,17 @@ import cv2
 import numpy as np
 import pytest
 import torch
-
 from conftest import HANG, ROOT, gesture
-from gesture import checkpoint
+
 from gesture.config import TrainConfig
-from gesture.augment import centre
-from gesture.dataset import Sample, load_frames, scan
+from gesture.data.dataset import Sample, load_frames, scan
+from gesture.data.splits import validation_split
 from gesture.errors import GestureError
-from gesture.evaluation import evaluate_samples
+from gesture.learn.augment import centre
+from gesture.learn.evaluate import evaluate_samples
+from gesture.learn.train import fit, load_data
+from gesture.model import checkpoint
 from gesture.preprocess import PreprocessConfig, preprocess, standardize
-from gesture.splits import validation_split
-from gesture.train import fit, load_data
 
 FAST = ["--size", "64", "--width", "0.5"]
 
@@ -107,9 +107,9 @@ def test_eval_matches_labels_by_name_and_reports_unknown_ones(trained, tmp_path)
 def test_eval_sees_what_training_validation_saw(trained, synth_data):
     # Validation inside training scores the stored centres of margin-resized frames; eval
     # and the live loop decode and preprocess afresh. Frame by frame they must agree.
-    from gesture.evaluation import predict
-    from gesture.runtime import FrameNet
-    from gesture.train import evaluate
+    from gesture.learn.evaluate import predict
+    from gesture.learn.train import evaluate
+    from gesture.model.framenet import FrameNet
 
     out, _ = trained
     ck = checkpoint.load(out)

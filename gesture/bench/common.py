@@ -1,0 +1,141 @@
+"""What every section of the benchmark shares: a figure, the run's context, timing, and a clip
+played through the real live loop."""
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..config import ModelConfig, cores
+from ..model.net import GestureNet
+from ..preprocess import PreprocessConfig
+
+
+@dataclass
+class Figure:
+    section: str
+    name: str
+    value: float
+    unit: str
+    target: float | None = None
+    better: str = "lower"  # or "higher"
+    detail: str = ""  # data, split, composition: what the number was measured on
+    compare: float | None = None  # for the peer's figures: gesture's figure for the same thing
+
+    def __post_init__(self):
+        # numpy scalars would leak into the JSON as types json cannot write.
+        self.value = float(self.value)
+        self.compare = None if self.compare is None else float(self.compare)
+
+    @property
+    def ratio(self) -> float | None:
+        """The peer's figure as a ratio to gesture's."""
+        return self.value / self.compare if self.compare else None
+
+    @property
+    def met(self) -> bool | None:
+        if self.target is None:
+            return None
+        return self.value <= self.target if self.better == "lower" else self.value >= self.target
+
+def machine() -> dict:
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {
+        "cpu": cpu, "cores": cores(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(), "platform": platform.platform(),
+    }
+
+def median_ms(call, runs: int, warmup: int) -> float:
+    """Median time of call() in ms, after `warmup` untimed calls."""
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+def latency_ms(model: torch.nn.Module, size: int, runs: int = 300, warmup: int = 50, batch: int = 1) -> float:
+    """Median forward time in ms, channels_last, in inference mode."""
+    model = model.eval().to(memory_format=torch.channels_last)
+    x = torch.randn(batch, 3, size, size).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        return median_ms(lambda: model(x), runs, warmup)
+
+QUICK_EPOCHS = 6  # epochs of training per model in --quick
+
+@dataclass
+class Context:
+    runs: int = 300  # timed runs per latency figure
+    datasets: Path | None = None  # ../shared/datasets; sections that need it skip without it
+    progress: bool = True
+    log: object = print
+    quick: bool = False
+    # Shared between sections of one run: gesture's accuracy per split (for the peer's
+    # ratios), and asl-frames decoded with block fold 0's model (for the live-loop replays).
+    accuracy: dict = field(default_factory=dict)
+    fold0: tuple | None = None
+
+    def train_config(self):
+        from ..config import TrainConfig
+
+        return TrainConfig(cache=False, epochs=QUICK_EPOCHS if self.quick else None)
+
+    def target(self, value: float) -> float | None:
+        """Accuracy and latency targets are for the full run; quick training cannot meet them."""
+        return None if self.quick else value
+
+def have_datasets(ctx: Context, section: str, need: tuple = ("asl-frames", "sign-digits")) -> bool:
+    root = ctx.datasets
+    if root is None or not all((root / n).is_dir() for n in need):
+        ctx.log(f"[{section}] skipped: the real datasets are not at {root} ({', '.join(need)} are needed)")
+        return False
+    return True
+
+SPLITS = {
+    "block": "asl-frames 7 classes, 5-fold block split, mean accuracy",
+    "late": "asl-frames late split accuracy (lighting never seen)",
+    "digits": "sign-digits person-disjoint accuracy",
+}
+
+def replay_live(ctx: Context, ckpt: Path, clip: Path, keys: Path | None, tmp: Path, name: str) -> tuple[dict, list[dict]]:
+    """Play a clip through the real live loop (headless, keys logged, not sent); its summary and events."""
+    from ..live.loop import RunConfig, run
+    from ..live.senders import DryRunSender
+    from . import replay
+
+    log = tmp / f"{name}.jsonl"
+    summary = run(RunConfig(checkpoint=ckpt, source=str(clip), keys=keys, preview=False, log=log, corrections=False),
+                  sender=DryRunSender(), log=lambda *a: None)
+    return summary, replay.read_events(log)
+
+def tap_map(gestures: list[str]) -> str:
+    """A key map that taps a different letter for each gesture, so every press is attributable."""
+    return "[gestures]\n" + "".join(f'{g} = "{chr(ord("a") + i)}"\n' for i, g in enumerate(gestures))
+
+def frame_net(size: int, backend: str = "onnx"):
+    """An untrained default network as the live loop runs it (speed does not depend on the weights)."""
+    from ..live.loop import INFER_THREADS
+    from ..model.checkpoint import Checkpoint
+    from ..model.framenet import FrameNet, export
+
+    model = GestureNet(ModelConfig(size=size)).eval()
+    ck = Checkpoint(model, [f"class{i}" for i in range(model.cfg.num_classes)], None, PreprocessConfig(size=size), {},
+                    onnx=export(model))
+    return FrameNet(ck, threads=INFER_THREADS, prefer=backend)
+
+def runtime_ms(net, size: int, runs: int, warmup: int = 50) -> float:
+    """Median time of a runtime.FrameNet on one standardised frame, as the live loop calls it."""
+    x = np.random.default_rng(0).standard_normal((1, 3, size, size)).astype(np.float32)
+    return median_ms(lambda: net.probs(x), runs, warmup)

@@ -1,0 +1,1 @@
+"""The benchmark's sections that live in their own modules."""

@@ -1,0 +1,144 @@
+"""`gesture bench --only peer`: the landmark peer (MediaPipe lite + MLP) on the same frames, its speed beside gesture's."""
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from ...config import ModelConfig, cores
+from ...errors import GestureError
+from ...preprocess import PreprocessConfig
+from ..common import (
+    SPLITS,
+    Context,
+    Figure,
+    frame_net,
+    have_datasets,
+)
+
+
+def gesture_ms(frames: list, pcfg) -> float:
+    """gesture's time per frame as the live loop spends it without a hand: preprocess + the network in
+    ONNX Runtime, one thread."""
+    from ...preprocess import preprocess
+
+    net = frame_net(pcfg.size)
+    times = []
+    for f in frames[:20]:  # warm-up
+        net.probs(preprocess(f, pcfg))
+    for f in frames:
+        t = time.perf_counter()
+        net.probs(preprocess(f, pcfg))
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+def _webcam_frame(img: np.ndarray) -> np.ndarray:
+    """A square dataset frame as a 640x480 webcam frame: scaled to 480x480, padded at the sides."""
+    return cv2.copyMakeBorder(cv2.resize(img, (480, 480)), 0, 0, 80, 80, cv2.BORDER_REPLICATE)
+
+def bench_peer(ctx: Context) -> list[Figure]:
+    """The landmark peer (MediaPipe lite + MLP) on the same frames and splits, beside gesture."""
+    from .. import peer
+
+    python = peer.peer_python()
+    if python is None:
+        ctx.log(f"[peer] skipped: no {peer.PEER_VENV.name} (make it with scripts/peer-setup)")
+        return []
+    if not have_datasets(ctx, "peer"):
+        return []
+    try:
+        return _peer_figures(ctx, python)
+    except GestureError as e:  # a broken peer must not take every other figure with it
+        ctx.log(f"[peer] skipped: {e}")
+        return []
+
+def _peer_figures(ctx: Context, python: Path) -> list[Figure]:
+    from tqdm import tqdm
+
+    from ...data.dataset import scan
+    from ...data.images import read_image
+    from .. import peer, protocols
+
+    root = ctx.datasets
+    step = 3 if ctx.quick else 1  # quick: every third frame of each dataset
+    splits = {"block": ("asl-frames", [protocols.asl_block(k) for k in range(1 if ctx.quick else 5)]),
+              "late": ("asl-frames", [protocols.asl_late]),
+              "digits": ("sign-digits", [protocols.digits_person])}
+    figures, peer_ms, ours_ms, found = [], [], [], {}
+    landmarks = {}
+    pcfg = PreprocessConfig(size=ModelConfig.size)  # gesture's timing: the whole-frame network at its full size
+    for name in ("asl-frames", "sign-digits"):
+        ds = scan(root / name)
+        samples = ds.samples[::step]
+        with tqdm(total=len(samples), desc=f"MediaPipe on {name}", unit="frame", disable=not ctx.progress) as bar:
+            lm = peer.extract(samples, python, complexity=0, progress=bar)
+        landmarks[name] = (samples, lm, sorted({s.label for s in samples}), ds.none_label)
+        peer_ms += list(lm.ms)
+        ours_ms.append(gesture_ms([read_image(s.path) for s in samples[:200]], pcfg))
+        hands = np.array([s.label != ds.none_label for s in samples])
+        found[name] = (float(lm.found[hands].mean()), int(hands.sum()), float(lm.found[~hands].mean()) if (~hands).any() else None)
+        ctx.log(f"[peer] {name}: {lm.version} found a hand in {found[name][0]:.1%} of {hands.sum()} frames that show one, "
+                f"{statistics.median(lm.ms):.1f} ms median")
+    # Live, the peer tracks the hand from frame to frame and runs palm detection only when it
+    # loses it, which is much cheaper than still images: time that too, at a webcam's size.
+    asl, _, _, asl_none = landmarks["asl-frames"]
+    by_label = {}
+    for s in sorted(asl, key=lambda s: (s.label, s.index)):
+        if s.label != asl_none:
+            by_label.setdefault(s.label, []).append(s)
+    clip = [_webcam_frame(read_image(s.path)) for group in by_label.values() for s in group[:50 // step]]
+    with peer.LandmarkWorker(python, complexity=0, video=True) as w:
+        live_ms = statistics.median([w.landmarks(f)[1] for f in clip])
+    g_live = gesture_ms(clip, pcfg)
+
+    mlp_ms = []
+    results = {}
+    for key, (name, tests) in splits.items():
+        samples, lm, labels, none_label = landmarks[name]
+        rs = [peer.holdout(samples, lm, labels, none_label, t) for t in tests]
+        mlp_ms += [r.mlp_ms for r in rs]
+        results[key] = (statistics.mean(r.accuracy for r in rs), statistics.mean(r.no_hand for r in rs),
+                        sum(r.test_frames for r in rs), [r.accuracy for r in rs])
+    p_ms = statistics.median(peer_ms) + statistics.median(mlp_ms)
+    g_ms = statistics.median(ours_ms)
+    mach = f"{cores()} cores, torch {torch.__version__}, {landmarks['asl-frames'][1].version}"
+    quick = "quick: every third frame, one block fold; " if ctx.quick else ""
+    figures += [
+        Figure("peer", "peer (MediaPipe lite + MLP), ms per frame", p_ms, "ms", compare=g_ms,
+               detail=f"{quick}median over every frame of asl-frames (200x200) and sign-digits (100x100) as still "
+                      f"images; MediaPipe's own threads; MLP {statistics.median(mlp_ms):.3f} ms; gesture: preprocess + "
+                      f"fused model on the first 200 of those frames of each set, 1 thread as in the live loop; {mach}"),
+        Figure("peer", "gesture speed-up over the peer (peer ms / gesture ms)", p_ms / g_ms, "x", target=3.0,
+               better="higher", detail=f"{p_ms:.2f} ms against {g_ms:.2f} ms per frame"),
+        Figure("peer", "peer tracking a hand in video, 640x480, ms per frame", live_ms + statistics.median(mlp_ms), "ms",
+               compare=g_live, detail=f"{quick}MediaPipe lite in video mode on {len(clip)} asl-frames frames, each "
+                                      f"gesture's in time order, scaled to 480x480 and padded to 640x480; gesture: "
+                                      f"preprocess + fused model on the same frames, 1 thread"),
+        Figure("peer", "gesture speed-up over the tracking peer", (live_ms + statistics.median(mlp_ms)) / g_live, "x",
+               target=20.0, better="higher", detail=f"{live_ms + statistics.median(mlp_ms):.2f} ms against {g_live:.2f} ms per frame (gesture without a hand: preprocess + the network in ONNX Runtime)"),
+    ]
+    for key, (acc, no_hand, n, per) in results.items():
+        name = splits[key][0]
+        ours = ctx.accuracy.get(key)
+        folds = f"; per fold {', '.join(f'{a:.3f}' for a in per)}" if len(per) > 1 else ""
+        none_label = landmarks[name][3]
+        counted = ("no-gesture frames included; every frame without a hand is predicted as the no-gesture class"
+                   if none_label else "each counted as wrong: this data set has no no-gesture class")
+        figures.append(Figure("peer", "peer: " + SPLITS[key], acc, "", compare=ours,
+                              detail=f"{quick}{n} test frames; MediaPipe found no hand in {no_hand:.1%} of them "
+                                     f"({counted}){folds}"))
+        if ours is not None:
+            figures.append(Figure("peer", f"gesture / peer accuracy, {key} split", ours / acc if acc else float("inf"),
+                                  "x", target=ctx.target(1.0), better="higher",
+                                  detail=f"gesture {ours:.3f}, peer {acc:.3f}"))
+        else:
+            ctx.log(f"[peer] no gesture figure for the {key} split to compare with: run the train section too")
+    for name, (f, n, on_empty) in found.items():
+        empty = "" if on_empty is None else f"; it found a 'hand' in {on_empty:.1%} of the no-gesture frames"
+        figures.append(Figure("peer", f"peer: frames of {name} showing a hand where none was found", 1 - f, "",
+                              detail=f"{quick}{n} frames with a hand; MediaPipe lite, min detection confidence 0.5{empty}"))
+    return figures

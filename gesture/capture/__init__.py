@@ -1,0 +1,1 @@
+"""Frames in: camera, video, image-folder and synthetic sources, the preview window, and `gesture capture`."""

@@ -1,0 +1,107 @@
+"""`gesture eval`: a checkpoint's metrics on any data folder, preprocessed exactly as the live loop does."""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from .. import prior
+from ..config import cores
+from ..data.dataset import Sample, load_frames, scan
+from ..errors import GestureError
+from ..model import checkpoint
+from ..model.framenet import FrameNet
+from ..model.recognizer import combine
+from ..preprocess import to_input
+from . import landmarks, reports
+
+BATCH = 256
+
+
+def predict(net: FrameNet, frames: np.ndarray, ck: checkpoint.Checkpoint) -> np.ndarray:
+    """Class probabilities for uint8 frames already cropped and resized by preprocess.prepare."""
+    out = [net.probs(to_input(frames[i:i + BATCH], ck.preprocess)) for i in range(0, len(frames), BATCH)]
+    return np.concatenate(out) if out else np.zeros((0, len(ck.labels)), np.float32)
+
+
+def predict_samples(ck: checkpoint.Checkpoint, samples: list[Sample], where: str = "the checkpoint",
+                    progress: bool = True) -> tuple[list[Sample], np.ndarray, np.ndarray, list[int]]:
+    """The live loop's probabilities for still frames: (readable samples, probs, hand found, unreadable indices)."""
+    if ck.head is not None:  # before decoding anything: a checkpoint of another prior is refused at once
+        prior.check(ck.prior, where)
+    net = FrameNet(ck, threads=cores(), log=lambda line: print(line, file=sys.stderr))
+    frames, bad = load_frames(samples, ck.preprocess, 0, cache=False, progress=progress)
+    skipped = set(bad)
+    kept = [s for i, s in enumerate(samples) if i not in skipped]
+    probs = predict(net, frames, ck)
+    found = np.zeros(len(kept), bool)
+    if ck.head is not None:
+        from ..model.head import LandmarkHead
+
+        lms = landmarks.extract(kept, lambda: prior.tracker(static=True), prior.key(), progress=progress)
+        found = lms.found
+        probs = combine(probs, LandmarkHead(ck.head).probs(lms.points[found]) if found.any() else None, found)
+    return kept, probs, found, bad
+
+
+def evaluate_samples(ck: checkpoint.Checkpoint, samples: list[Sample], label_map: dict[str, str],
+                     progress: bool = True, where: str = "the checkpoint") -> dict:
+    """Metrics for samples whose label maps to a checkpoint label; the others are reported, not dropped."""
+    kept, probs, found, bad = predict_samples(ck, samples, where, progress)
+    pred = probs.argmax(1)
+    known = [i for i, s in enumerate(kept) if s.label in label_map]
+    index = {name: i for i, name in enumerate(ck.labels)}
+    m = reports.metrics([index[label_map[kept[i].label]] for i in known], pred[known], ck.labels)
+    unknown: dict[str, dict] = {}
+    for i, s in enumerate(kept):
+        if s.label not in label_map:
+            u = unknown.setdefault(s.label, {"frames": 0, "predicted": Counter()})
+            u["frames"] += 1
+            u["predicted"][ck.labels[pred[i]]] += 1
+    for u in unknown.values():
+        u["predicted"] = dict(u["predicted"].most_common())
+    m["unknown_labels"] = unknown
+    m["unreadable"] = [samples[i].path.as_posix() for i in bad]
+    m["hand_found"] = round(float(found.mean()), 4) if ck.head is not None and len(found) else None
+    return m
+
+
+def match_labels(data_labels: list[str], data_none: str | None, ck: checkpoint.Checkpoint) -> tuple[dict, list[str]]:
+    """Data label -> checkpoint label, by name; the no-gesture class matches whatever each side calls it."""
+    mapping, notes = {}, []
+    for label in data_labels:
+        if label in ck.labels:
+            mapping[label] = label
+        elif label == data_none and ck.none_label:
+            mapping[label] = ck.none_label
+            notes.append(f"{label!r} in the data is the checkpoint's no-gesture class {ck.none_label!r}")
+    return mapping, notes
+
+
+def eval_folder(ckpt_path: Path | str, data_dir: Path | str, progress: bool = True) -> dict:
+    ck = checkpoint.load(ckpt_path)
+    ds = scan(data_dir)
+    mapping, notes = match_labels(ds.labels, ds.none_label, ck)
+    if not mapping:
+        raise GestureError(f"none of the labels in {data_dir} ({', '.join(ds.labels) or 'no labels'}) is one the "
+                           f"checkpoint knows ({', '.join(ck.labels)}); labels are matched by folder name")
+    m = evaluate_samples(ck, ds.samples, mapping, progress, where=str(ckpt_path))
+    m.update({"checkpoint": str(ckpt_path), "data": str(data_dir), "notes": notes})
+    return m
+
+
+def format_eval(m: dict) -> str:
+    lines = [f"{m['data']} with {m['checkpoint']}: accuracy {m['accuracy']:.3f} on {m['frames']} frames", "",
+             reports.summary_table(m)]
+    if m.get("hand_found") is not None:
+        lines.append(f"the hand prior found a hand in {m['hand_found']:.1%} of the frames; the whole-frame "
+                     "network judged the rest")
+    lines += [f"note: {n}" for n in m["notes"]]
+    for label, u in m["unknown_labels"].items():
+        shown = ", ".join(f"{k} {v}" for k, v in u["predicted"].items())
+        lines.append(f"not in the checkpoint, not scored: {label!r} ({u['frames']} frames), predicted as: {shown}")
+    if m["unreadable"]:
+        lines.append(f"skipped {len(m['unreadable'])} unreadable image(s), e.g. {m['unreadable'][0]}")
+    return "\n".join(lines)

@@ -1,0 +1,319 @@
+"""The key map: a TOML file of what each gesture does, parsed and checked (senders.py sends it).
+
+    pause_gesture = "Y"         # optional: this gesture pauses and resumes firing, in every map
+    require_rest = false        # optional: fire a gesture straight after another
+
+    [gestures]
+    V = "space"                 # shorthand: tap this key
+    L = "scroll_down"           # shorthand: a mouse action (their names are never key names)
+
+    [gestures.palm]
+    key = "ctrl+shift+t"        # a key name, a character, or a combination
+    mode = "hold"               # tap | hold
+    threshold = 0.85            # optional, overrides --threshold
+    cooldown = 0.5              # optional, seconds between activations
+    repeat_after = 0.6          # optional, tap mode: repeat while held (0: never)
+
+    [gestures.fist]
+    mouse = "scroll_down"       # instead of key: scroll_up, scroll_down, scroll_left, scroll_right,
+    amount = 3                  #   click, right_click, middle_click, double_click; amount: scroll
+                                #   steps, 1 to 100 (default 1), scrolls only
+
+    [apps."impress|powerpoint".gestures]   # optional: the map while such a window has focus
+    V = "right"                 # same syntax as [gestures]: [apps."impress|powerpoint".gestures.palm] ...
+
+A scroll repeats every 0.15 s while its gesture is held (repeat_after = 0: once per
+activation) and cannot be held. A click taps; held (mode = "hold") it presses the button on
+activation and releases it at the end: a drag. A double click cannot be held.
+
+An app pattern is a case-insensitive regular expression searched in the focused window's
+WM_CLASS instance, class and title (apps.py; X11 only). The first match in file order
+replaces [gestures] while that window has focus: a gesture it does not list does nothing.
+
+Key names are checked without importing pynput, because pynput's X backend connects to
+the display at import time and would fail (with a traceback) on a machine without one.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import GestureError
+from . import mouse
+from .apps import AppMap, WindowInfo, app_map, pick
+from .decide import MIN_THRESHOLD, Rule
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+# pynput.keyboard.Key members, the same on every platform pynput supports.
+KEY_NAMES = frozenset(
+    "alt alt_l alt_r alt_gr backspace caps_lock cmd cmd_l cmd_r ctrl ctrl_l ctrl_r delete down end enter esc "
+    "home left page_down page_up right shift shift_l shift_r space tab up media_play_pause media_volume_mute "
+    "media_volume_down media_volume_up media_previous media_next insert menu num_lock pause print_screen "
+    "scroll_lock".split() + [f"f{i}" for i in range(1, 21)]
+)
+ALIASES = {"return": "enter", "escape": "esc", "control": "ctrl", "win": "cmd", "super": "cmd", "del": "delete",
+           "pgup": "page_up", "pgdown": "page_down", "plus": "+", "play_pause": "media_play_pause"}
+_NAMES = sorted(KEY_NAMES | set(mouse.ACTIONS))  # for "did you mean"
+MODES = ("tap", "hold")
+RULE_FIELDS = {"key", "mouse", "amount", "mode", "threshold", "cooldown", "repeat_after"}
+TOP_FIELDS = ("gestures", "apps", "pause_gesture", "require_rest", "corrections")
+CORRECTION_KEYS = {"wrong": "ctrl+alt+x", "missed": "ctrl+alt+m"}  # hotkeys.py; [corrections] changes them
+
+
+def parse_key(text: str) -> tuple[str, ...]:
+    """'ctrl+shift+t' -> ('ctrl', 'shift', 't'); raises ValueError naming the bad part."""
+    if not isinstance(text, str) or not text:
+        raise ValueError("a key must be a non-empty string")
+    parts = [text] if text == "+" else text.split("+")
+    keys = []
+    for part in parts:
+        name = part.strip()
+        if len(name) == 1:
+            keys.append(name)
+            continue
+        name = ALIASES.get(name.lower(), name.lower())
+        if name not in KEY_NAMES and len(name) != 1:
+            raise ValueError(f"unknown key {part.strip()!r}" + (mouse.key_hint(name, len(parts) > 1) or (
+                f"{mouse.suggest(name, _NAMES)}; keys are names like space, right, ctrl, media_play_pause, f5, "
+                "or a single character")))
+        keys.append(name)
+    return tuple(keys)
+
+
+@dataclass
+class KeyMap:
+    rules: dict[str, Rule]  # the default map: [gestures]
+    require_rest: bool = True  # see DecisionConfig.rest
+    apps: list[AppMap] = field(default_factory=list)  # [apps."PATTERN"], in file order
+    corrections: dict[str, str] = field(default_factory=lambda: dict(CORRECTION_KEYS))  # global hotkeys
+
+    @property
+    def pause_gesture(self) -> str | None:
+        return next((g for g, r in self.rules.items() if r.pause), None)
+
+    def rules_for(self, window: WindowInfo | None) -> tuple[str, dict[str, Rule]]:
+        """The map for the focused window: ("default", [gestures]) or (pattern, that app's rules)."""
+        app = pick(self.apps, window)
+        return ("default", self.rules) if app is None else (app.pattern, app.rules)
+
+    def all_rules(self):
+        """(map name, gesture, rule) for every map, to check each key against the sender up front."""
+        for name, rules in [("default", self.rules), *((a.pattern, a.rules) for a in self.apps)]:
+            for g, rule in rules.items():
+                yield name, g, rule
+
+
+_PART = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'  # one TOML key: bare, "basic" or 'literal'
+_PATH = rf"{_PART}(?:\s*\.\s*{_PART})*"
+_HEADER = re.compile(rf"^\s*\[\s*({_PATH})\s*\]")
+_ASSIGN = re.compile(rf"^\s*({_PATH})\s*=")
+
+
+def _split(path: str) -> tuple[str, ...]:
+    parts = re.findall(_PART, path)
+    return tuple(tomllib.loads(f"k = {p}")["k"] if p[0] == '"' else p.strip("'") for p in parts)
+
+
+class _Source:
+    """Fails with `path:line: message`, the line being where a table or key is first written.
+    Good for what key maps hold; a multi-line string could mislead it, never break it."""
+
+    def __init__(self, path: Path, text: str):
+        self.path = path
+        self.at: dict[tuple[str, ...], int] = {}
+        table: tuple[str, ...] = ()
+        for n, line in enumerate(text.splitlines(), 1):
+            if m := _HEADER.match(line):
+                table, key = _split(m.group(1)), ()
+            elif m := _ASSIGN.match(line):
+                key = _split(m.group(1))
+            else:
+                continue
+            full = table + key
+            for i in range(1, len(full) + 1):
+                self.at.setdefault(full[:i], n)
+
+    def line(self, *key: str) -> int:
+        """The line of the longest part of `key` that is written down; 1 if none is."""
+        while key and key not in self.at:
+            key = key[:-1]
+        return self.at.get(key, 1)
+
+    def fail(self, key: tuple[str, ...], msg: str):
+        raise GestureError(f"{self.path}:{self.line(*key)}: {msg}")
+
+
+def load_keymap(path: Path | str, labels: list[str], none_label: str | None) -> KeyMap:
+    """Read and check a key map against the checkpoint's labels; errors name the file and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise GestureError(f"cannot read key map {path}: {e.strerror or e}; write a starter one with "
+                           f"`gesture run --write-keys {path}`") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise GestureError(f"{path}: not valid TOML: {e}") from None
+    src = _Source(path, text)
+
+    unknown_top = set(doc) - set(TOP_FIELDS)
+    if unknown_top:
+        k = min(unknown_top)
+        src.fail((k,), f"unknown setting {k!r}; the file has [gestures], optional [apps.\"PATTERN\".gestures] "
+                       "sections, optional [corrections], and optional pause_gesture and require_rest")
+    apps = doc.get("apps", {})
+    if not isinstance(apps, dict):
+        src.fail(("apps",), 'apps must hold sections like [apps."firefox".gestures]')
+    gestures = doc.get("gestures", {} if apps else None)
+    if not isinstance(gestures, dict) or not (gestures or apps):
+        src.fail(("gestures",), "no [gestures] table; map at least one gesture, e.g. [gestures] palm = \"right\"")
+    pause = doc.get("pause_gesture")
+    if pause is not None and (pause not in labels or pause == none_label):
+        src.fail(("pause_gesture",), f"pause_gesture {pause!r} is not a gesture the checkpoint knows")
+
+    def rules(table: dict, where: tuple[str, ...], ctx: str) -> dict[str, Rule]:
+        out = {}
+        for g, spec in table.items():
+            out[g] = _rule(g, spec, (*where, g), ctx, labels, none_label, src)
+            if g == pause:
+                src.fail((*where, g), f"{ctx}pause_gesture {pause!r} also fires a key; use one gesture for each "
+                                       "(it pauses in every map)")
+        if pause is not None:
+            out[pause] = Rule(pause=True)
+        return out
+
+    default = rules(gestures, ("gestures",), "")
+    app_maps = [app_map(pattern, section, src, rules) for pattern, section in apps.items()]
+    rest = doc.get("require_rest", True)
+    if not isinstance(rest, bool):
+        src.fail(("require_rest",), f"require_rest must be true or false, got {rest!r}")
+    return KeyMap(default, rest, app_maps, _corrections(doc.get("corrections", {}), src))
+
+
+def _corrections(table, src: _Source) -> dict[str, str]:
+    """[corrections] wrong = "ctrl+alt+x", missed = "ctrl+alt+m": the global correction hotkeys."""
+    if not isinstance(table, dict):
+        src.fail(("corrections",), 'corrections must be a table: [corrections] wrong = "ctrl+alt+x"')
+    out = dict(CORRECTION_KEYS)
+    for name, combo in table.items():
+        if name not in CORRECTION_KEYS:
+            src.fail(("corrections", name), f"unknown correction {name!r}; [corrections] has wrong and missed")
+        try:
+            keys = parse_key(combo)
+        except ValueError as e:
+            src.fail(("corrections", name), f"corrections.{name}: {e}")
+        if len(keys) < 2:
+            src.fail(("corrections", name), f"corrections.{name} = {combo!r} would fire on every press of that key; "
+                                            "use a combination such as \"ctrl+alt+x\"")
+        out[name] = combo
+    return out
+
+
+def _rule(g: str, spec, at: tuple[str, ...], ctx: str, labels, none_label, src: _Source) -> Rule:
+    """One gesture's entry, checked; `at` is its place in the file, `ctx` names an app section."""
+    if g not in labels:
+        src.fail(at, f"{ctx}gesture {g!r} is not one the checkpoint knows "
+                   f"({', '.join(x for x in labels if x != none_label)})")
+    if g == none_label:
+        src.fail(at, f"{ctx}{g!r} is the no-gesture class; it cannot fire a key")
+    if isinstance(spec, str):
+        spec = {"mouse": spec} if spec in mouse.ACTIONS else {"key": spec}
+    if not isinstance(spec, dict):
+        src.fail(at, f"{ctx}{g} must be a key (\"space\"), a mouse action (\"click\") or a table with key = ... "
+                   "or mouse = ...")
+    extra = set(spec) - RULE_FIELDS
+    if extra:
+        f = min(extra)
+        src.fail((*at, f), f"{ctx}unknown field {f!r} for {g}; fields are {', '.join(sorted(RULE_FIELDS))}")
+    if ("key" in spec) == ("mouse" in spec):
+        src.fail(at, f"{ctx}{g} has " + ("both key and mouse; give one" if "key" in spec else "no key = ... "
+                                       "(or mouse = ...)"))
+    mode = spec.get("mode", "tap")
+    if mode not in MODES:
+        src.fail((*at, "mode"), f"{ctx}{g}: mode must be tap or hold, got {mode!r}")
+    defaults: dict = {}
+    if "mouse" in spec:
+        try:
+            action, defaults = mouse.check_fields(spec, mode)
+        except mouse.FieldError as e:
+            src.fail((*at, e.field), f"{ctx}{g}: {e}")
+        key = action.encode()
+    else:
+        key = spec["key"]
+        if isinstance(key, str) and key in mouse.ACTIONS:
+            src.fail((*at, "key"), f'{ctx}{g}: {key} is a mouse action; write mouse = "{key}"')
+        try:
+            parse_key(key)
+        except ValueError as e:
+            src.fail((*at, "key"), f"{ctx}{g}: {e}")
+        if "amount" in spec:
+            src.fail((*at, "amount"), f"{ctx}{g}: amount only applies to scroll actions (mouse = \"scroll_down\")")
+    nums = dict(defaults)
+    for f, lo, hi in (("threshold", MIN_THRESHOLD, 1.0), ("cooldown", 0.0, 3600.0), ("repeat_after", 0.05, 3600.0)):
+        if f in spec:
+            v = spec[f]
+            off = f == "repeat_after" and v == 0 and not isinstance(v, bool)  # 0: never repeat
+            if not off and (isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi):
+                also = "0 or " if f == "repeat_after" else ""
+                src.fail((*at, f), f"{ctx}{g}: {f} must be {also}a number from {lo:g} to {hi:g}, got {v!r}")
+            nums[f] = None if off else float(v)
+    if "repeat_after" in spec and mode != "tap":
+        src.fail((*at, "repeat_after"), f"{ctx}{g}: repeat_after only applies to mode = \"tap\"")
+    return Rule(key=key, mode=mode, threshold=nums.get("threshold"), cooldown=nums.get("cooldown", 0.0),
+                repeat_after=nums.get("repeat_after"))
+
+
+STARTER_KEYS = ("right", "left", "space", "media_play_pause", "up", "down")
+
+
+def starter_keymap(labels: list[str], none_label: str | None) -> str:
+    """A commented key map for the checkpoint's gestures, to edit."""
+    gestures = [g for g in labels if g != none_label]
+    out = [
+        "# gesture key map: the key or mouse action each gesture sends. Edit, then run:",
+        "#   gesture run --keys THIS_FILE",
+        "# A key is a name (space, enter, right, left, up, down, page_up, page_down, esc, tab,",
+        "# media_play_pause, media_next, media_previous, media_volume_up, f1..f20, ...), a single",
+        "# character (\"a\", \"1\"), or a combination (\"ctrl+shift+t\").",
+        "# A mouse action instead of a key: scroll_up, scroll_down, scroll_left, scroll_right (they",
+        "# repeat while the gesture is held), click, right_click, middle_click, double_click.",
+        "# Optional per gesture, in the long form below: mode = \"tap\" (default) or \"hold\" (a held",
+        "# click drags), threshold = 0.85, cooldown = 0.5 (seconds), repeat_after = 0.6 (tap, while",
+        "# held; 0 never), amount = 3 (scroll steps).",
+        f"# The no-gesture class ({none_label or 'none'}) never fires and cannot be mapped.",
+        "",
+        "# pause_gesture = \"GESTURE\"   # one gesture may pause and resume all firing",
+        "# require_rest = false        # fire a gesture straight after another, without a rest",
+        "#                             # (the no-gesture class) between them: faster, more false fires",
+        "",
+        "[gestures]",
+    ]
+    for i, g in enumerate(gestures):
+        key = STARTER_KEYS[i] if i < len(STARTER_KEYS) else None
+        out.append(f'{g} = "{key}"' if key else f'# {g} = "KEY"')
+    out += ["", "# The long form, for example:", "# [gestures.NAME]", '# key = "space"', '# mode = "hold"',
+            "# threshold = 0.85", "# cooldown = 0.5", "", "# [gestures.NAME]", '# mouse = "scroll_down"',
+            "# amount = 3", "",
+            "# A map for some applications only (X11), used instead of [gestures] while the focused",
+            "# window's class or title matches the pattern (a case-insensitive regular expression; the",
+            "# first match wins). Gestures it does not list do nothing there:",
+            '# [apps."firefox|chromium".gestures]', '# NAME = "scroll_down"', "",
+            "# The global hotkeys of gesture run's corrections (in its window also x, and m then 1-9):",
+            "# [corrections]", '# wrong = "ctrl+alt+x"        # that press was wrong',
+            '# missed = "ctrl+alt+m"       # that gesture should have fired; then its number, 1-9', ""]
+    return "\n".join(_toml_key(line) for line in out)
+
+
+def _toml_key(line: str) -> str:
+    """Quote gesture names that are not bare TOML keys (e.g. '3' is fine, 'thumbs up' is not)."""
+    m = re.match(r"^([^#=\s][^=]*?) = ", line)
+    if m and not re.fullmatch(r"[A-Za-z0-9_-]+", m.group(1)):
+        return f'"{m.group(1)}"' + line[len(m.group(1)):]
+    return line

@@ -1,0 +1,172 @@
+"""Checkpoints: the weights plus everything inference needs, written atomically, loaded safely.
+
+The live loop rebuilds the model and its preprocessing from this file alone, so it can
+never preprocess differently from training. Loading uses torch.load(weights_only=True):
+a checkpoint is data and can never run code.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from ..config import ModelConfig
+from ..errors import GestureError
+from ..preprocess import PreprocessConfig
+from . import framenet, livefile
+from .head import check as head_check
+from .net import GestureNet
+
+FORMAT = "gesture-checkpoint"
+VERSION = 1
+
+
+@dataclass
+class Checkpoint:
+    model: GestureNet  # eval mode, unfused (fuse() it for inference)
+    labels: list[str]
+    none_label: str | None
+    preprocess: PreprocessConfig
+    meta: dict  # training settings, metrics, data fingerprint
+    head: dict | None = None  # the landmark head's arrays (head.LandmarkHead), when trained on the hand prior
+    prior: dict | None = None  # which hand prior the head's landmarks came from (prior.identity())
+    onnx: bytes | None = None  # the fused network as an ONNX graph (framenet.py), checked against the weights
+
+
+def check_writable(path: Path | str) -> None:
+    """Fail now, in one line, if a checkpoint cannot be written there (not after training)."""
+    path = Path(path)
+    if path.is_dir():
+        raise GestureError(f"--out {path} is a folder; give a file name such as {path / 'gesture.pt'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe = path.with_name(f".{path.name}.write-test")
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise GestureError(f"cannot write a checkpoint to {path}: {e.strerror or e}") from None
+
+
+def save(path: Path | str, model: GestureNet, labels: list[str], none_label: str | None,
+         pcfg: PreprocessConfig, meta: dict, head: dict | None = None, prior: dict | None = None) -> Path:
+    """Write to a temporary file beside the target, then rename: a crash never leaves half a checkpoint."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    graph = framenet.export(model)
+    payload = {
+        "format": FORMAT, "version": VERSION,
+        "model": model.cfg.to_dict(),
+        "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "labels": list(labels),
+        "none_label": none_label,
+        "preprocess": pcfg.to_dict(),
+        "meta": meta,
+        # Arrays as tensors: weights_only loading takes tensors and plain data, never numpy objects.
+        "head": None if head is None else {k: torch.as_tensor(v) if hasattr(v, "shape") else v for k, v in head.items()},
+        "prior": prior,
+        # The graph as bytes in a uint8 tensor (weights_only loads tensors), and what ties it to the weights.
+        "onnx": torch.frombuffer(bytearray(graph), dtype=torch.uint8),
+        "onnx_weights": framenet.weights_hash(model.state_dict()),
+    }
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    # Beside it, what the live loop reads without torch (livefile.py): the graph and the settings.
+    livefile.write(path, Checkpoint(model, list(labels), none_label, pcfg, meta, head, prior, graph))
+    return path
+
+
+def previous_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.prev{path.suffix}")
+
+
+def keep_previous(path: Path | str) -> dict | None:
+    """Copy an existing checkpoint aside before it is replaced; returns what it validated at.
+
+    A copy, not a rename: if the new save fails, the old file is still where the live loop
+    looks for it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        old = load(path)
+    except GestureError:
+        return None  # not a checkpoint of ours: nothing worth keeping or comparing
+    prev = previous_path(path)
+    for src, dst in ((path, prev), (livefile.path_for(path), livefile.path_for(prev))):
+        if src.is_file():
+            tmp = dst.with_name(f".{dst.name}.tmp")
+            shutil.copy2(src, tmp)
+            os.replace(tmp, dst)
+    metrics = old.meta.get("metrics", {})
+    return {"path": prev, "accuracy": metrics.get("accuracy"), "split": metrics.get("split")}
+
+
+def compare(previous: dict, accuracy: float, split: str) -> str:
+    """One line on the replaced checkpoint, loud when the new one is worse on the same validation."""
+    old = previous["accuracy"]
+    if old is not None and previous["split"] == split and accuracy < old - 0.005:
+        return (f"WARNING: the new model validates at {accuracy:.3f}, below the {old:.3f} of the checkpoint it "
+                f"replaced on the same validation frames; that one is kept at {previous['path']} (copy it back, with "
+                f"{livefile.path_for(previous['path']).name}, to use it)")
+    return f"the checkpoint it replaced is kept at {previous['path']}"
+
+
+def write(path: Path | str, ck: Checkpoint) -> Path:
+    """save() for a Checkpoint already in memory (the benchmark's fold models)."""
+    return save(path, ck.model, ck.labels, ck.none_label, ck.preprocess, ck.meta, ck.head, ck.prior)
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return (text.splitlines()[0] if text else type(e).__name__)[:120]
+
+
+def load(path: Path | str) -> Checkpoint:
+    path = Path(path)
+    if not path.is_file():
+        raise GestureError(f"no checkpoint at {path}; train one with `gesture train --out {path}`")
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        # weights_only refuses anything that is not plain data: a pickled object may run code.
+        raise GestureError(f"{path} holds more than weights and plain data and was not loaded ({_first_line(e)})") from None
+    except Exception as e:  # torch raises RuntimeError, EOFError, IndexError, ... for files that are not checkpoints
+        raise GestureError(f"{path} is not a readable checkpoint (corrupt or truncated: {_first_line(e)})") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise GestureError(f"{path} is not a gesture checkpoint (a foreign file); train one with `gesture train`")
+    if raw.get("version") != VERSION:
+        raise GestureError(f"{path} is checkpoint version {raw.get('version')}; this gesture reads version {VERSION}")
+    try:
+        cfg = ModelConfig.from_dict(raw["model"])
+        model = GestureNet(cfg)
+        model.load_state_dict(raw["state_dict"])
+        pcfg = PreprocessConfig.from_dict(raw["preprocess"])
+        labels = list(raw["labels"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise GestureError(f"{path} is a damaged gesture checkpoint ({_first_line(e)})") from None
+    if len(labels) != cfg.num_classes:
+        raise GestureError(f"{path} is a damaged gesture checkpoint ({len(labels)} labels for {cfg.num_classes} outputs)")
+    head = raw.get("head")
+    if head is not None:
+        head = {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in head.items()}
+        if head.get("w2") is None or head["w2"].shape[1] != len(labels):
+            raise GestureError(f"{path} is a damaged gesture checkpoint (its landmark head does not match its labels)")
+        head_check(head, str(path))
+    graph = raw.get("onnx")
+    graph = graph.numpy().tobytes() if isinstance(graph, torch.Tensor) else None
+    framenet.check(graph, raw.get("onnx_weights"), model.state_dict(), str(path))
+    return Checkpoint(model.eval(), labels, raw.get("none_label"), pcfg, raw.get("meta", {}), head, raw.get("prior"),
+                      graph)

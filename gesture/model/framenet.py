@@ -1,0 +1,118 @@
+"""The whole-frame network at inference: ONNX Runtime when the checkpoint carries its graph, else torch.
+
+Eager PyTorch spends most of a batch-1 forward pass of this small network on per-layer
+overhead; the same fused graph in ONNX Runtime on one thread runs about ten times faster
+(`gesture bench --only model`). So every checkpoint carries the fused network as an ONNX
+graph, exported when it is saved, with the hash of the weights it came from: a graph that
+does not match its weights is refused. Without onnxruntime, or in a checkpoint without a
+graph, the network runs in torch, and one line says so.
+
+    export          fused torch network -> ONNX bytes (at save time)
+    weights_hash    what ties a graph to its weights
+    FrameNet        standardised NCHW float32 batches -> class probabilities
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+
+import numpy as np
+
+from ..errors import GestureError
+
+INPUT, OUTPUT = "input", "logits"
+OPSET = 17
+
+
+def weights_hash(state_dict: dict) -> str:
+    h = hashlib.sha256()
+    for k in sorted(state_dict):
+        v = state_dict[k]
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def export(model) -> bytes:
+    """The fused network as ONNX, with a dynamic batch."""
+    import torch
+
+    from .net import fuse
+
+    net = fuse(model).eval()
+    x = torch.zeros(1, 3, model.cfg.size, model.cfg.size)
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        # The TorchScript exporter needs only `onnx` (the newer one needs onnxscript too); it
+        # is deprecated, not gone, in torch 2.13.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (x,), buf, input_names=[INPUT], output_names=[OUTPUT], opset_version=OPSET,
+                          dynamic_axes={INPUT: {0: "batch"}, OUTPUT: {0: "batch"}}, dynamo=False)
+    return buf.getvalue()
+
+
+def have_onnxruntime() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = np.exp(z - z.max(1, keepdims=True))
+    return z / z.sum(1, keepdims=True)
+
+
+class FrameNet:
+    """The checkpoint's network on standardised (N, 3, S, S) float32 arrays -> (N, classes) probabilities."""
+
+    def __init__(self, ck, threads: int = 1, log=print, prefer: str = "onnx"):
+        """`ck`: a checkpoint.Checkpoint, or a bundle.LiveModel (graph only, no torch network)."""
+        self.backend, self._session, self._torch = "torch", None, None
+        why = "the checkpoint carries no ONNX graph (saved by an older gesture)"
+        if prefer == "onnx" and ck.onnx is not None:
+            try:
+                import onnxruntime as ort
+            except ImportError:
+                ort, why = None, "onnxruntime is not installed (pip install onnxruntime)"
+            if ort is not None:
+                opts = ort.SessionOptions()
+                opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+                opts.log_severity_level = 3
+                self._session = ort.InferenceSession(ck.onnx, opts, providers=["CPUExecutionProvider"])
+                self.backend = "onnxruntime"
+        if self._session is None:
+            import torch
+
+            from .net import fuse
+
+            if prefer == "onnx":
+                log(f"running the network in torch, more slowly: {why}")
+            self._threads = threads
+            self._torch = fuse(ck.model).to(memory_format=torch.channels_last)
+
+    def probs(self, x: np.ndarray) -> np.ndarray:
+        if self._session is not None:
+            return _softmax(self._session.run(None, {INPUT: x})[0])
+        import torch
+
+        # Its own thread count, and the caller's back afterwards (a benchmark trains next).
+        before = torch.get_num_threads()
+        torch.set_num_threads(self._threads)
+        try:
+            with torch.inference_mode():
+                t = torch.from_numpy(x).contiguous(memory_format=torch.channels_last)
+                return torch.softmax(self._torch(t), 1).numpy()
+        finally:
+            torch.set_num_threads(before)
+
+
+def check(onnx: bytes | None, stored: str | None, state_dict: dict, where: str) -> None:
+    """Refuse a graph whose weights are not the checkpoint's (a file edited or stitched together)."""
+    if onnx is None:
+        return
+    if stored is None or stored != weights_hash(state_dict):
+        raise GestureError(f"{where}: its ONNX graph does not match its weights (the file was altered); "
+                           "train it again, or resave it with `gesture train`")

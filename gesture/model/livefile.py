@@ -1,0 +1,109 @@
+"""What the live loop needs from a checkpoint, in a file it can read without torch.
+
+Importing torch takes about a second, longer than everything else `gesture run` does
+before its first frame. So beside every checkpoint `gesture.pt`, training writes
+`gesture.live.npz`: the fused network's ONNX graph (the one inside the checkpoint, already
+checked against its weights), the labels, the preprocessing settings, the landmark head
+and the prior's identity, and the sha256 of the checkpoint file it was made from. It is
+read with NumPy, `allow_pickle=False`: data only, never code.
+
+`gesture run` uses it when it matches the checkpoint byte for byte; otherwise (no file,
+or a checkpoint replaced since) it loads the checkpoint with torch and says so in one line.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import GestureError
+from ..preprocess import PreprocessConfig
+
+VERSION = 2  # 2: the model's version and data folder, for corrections in `gesture run`
+
+
+@dataclass
+class LiveModel:
+    """The parts of a Checkpoint that inference reads; runtime.FrameNet and the Recognizer take either."""
+    labels: list[str]
+    none_label: str | None
+    preprocess: PreprocessConfig
+    head: dict | None
+    prior: dict | None
+    onnx: bytes
+    meta: dict  # the checkpoint's model version and data folder (Checkpoint.meta holds more)
+    model: None = None  # no torch network: FrameNet runs the graph
+
+
+def version_of(meta: dict) -> int:
+    """A checkpoint's model version: 1 as trained, one more after each relearning."""
+    return int(meta.get("version", 1))
+
+
+def path_for(ckpt: Path | str) -> Path:
+    ckpt = Path(ckpt)
+    return ckpt.with_name(ckpt.stem + ".live.npz")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_npz(path: Path, arrays: dict) -> None:
+    """What np.savez_compressed writes, but with a fixed date in the zip: the same arrays give the
+    same bytes (idle.py's shipped file is rebuilt byte for byte). np.load reads it as usual."""
+    with zipfile.ZipFile(path, "w") as z:
+        for name, arr in arrays.items():
+            buf = io.BytesIO()
+            np.save(buf, arr)
+            z.writestr(zipfile.ZipInfo(f"{name}.npy", (1980, 1, 1, 0, 0, 0)), buf.getvalue(), zipfile.ZIP_DEFLATED)
+
+
+def write(ckpt_path: Path, ck) -> Path:
+    """Beside a saved checkpoint; atomically, like the checkpoint itself."""
+    out = path_for(ckpt_path)
+    head = None if ck.head is None else {k: np.asarray(v).tolist() if hasattr(v, "shape") else v
+                                         for k, v in ck.head.items()}
+    meta = {"version": VERSION, "checkpoint_sha256": _sha256(Path(ckpt_path)), "labels": ck.labels,
+            "none_label": ck.none_label, "preprocess": ck.preprocess.to_dict(), "head": head, "prior": ck.prior,
+            "model": {"version": ck.meta.get("version", 1), "data": {"root": ck.meta.get("data", {}).get("root")}}}
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        write_npz(tmp, {"graph": np.frombuffer(ck.onnx, np.uint8),
+                        "meta": np.frombuffer(json.dumps(meta).encode(), np.uint8)})
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return out
+
+
+def load(ckpt_path: Path | str) -> tuple[LiveModel | None, str]:
+    """(the live model, "") when the file beside the checkpoint matches it, else (None, why not)."""
+    ckpt_path = Path(ckpt_path)
+    if not ckpt_path.is_file():
+        raise GestureError(f"no checkpoint at {ckpt_path}; train one with `gesture train --out {ckpt_path}`")
+    path = path_for(ckpt_path)
+    if not path.is_file():
+        return None, f"no {path.name} beside it (made by an older gesture, or copied alone)"
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            graph, meta = z["graph"].tobytes(), json.loads(z["meta"].tobytes())
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
+        return None, f"{path.name} is unreadable ({type(e).__name__})"
+    if meta.get("version") != VERSION or meta.get("checkpoint_sha256") != _sha256(ckpt_path):
+        return None, f"{path.name} was made from another version of {ckpt_path.name}"
+    head = meta["head"]
+    if head is not None:
+        from .head import check
+
+        check(head, str(ckpt_path))  # the checkpoint beside it says the same: no torch fallback would help
+        head = {k: np.asarray(v, np.float32) if isinstance(v, list) else v for k, v in head.items()}
+    return LiveModel(meta["labels"], meta["none_label"], PreprocessConfig.from_dict(meta["preprocess"]), head,
+                     meta["prior"], graph, meta.get("model", {})), ""

@@ -1,0 +1,20 @@
+"""Where things are: the shipped weights, the cache, the shared datasets and the peer's venv."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+PROJECT = PACKAGE.parent  # the source checkout the package was installed from (editable)
+WEIGHTS = PACKAGE / "weights"  # the hand prior's ONNX files and the idle hands, with their sources
+PEER_VENV = PROJECT / ".venv-peer"  # the benchmark's MediaPipe peer (scripts/peer-setup)
+
+
+def cache_dir() -> Path:
+    """Decoded frames and landmarks, keyed by version constants (~/.cache/gesture)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gesture"
+
+
+def default_datasets() -> Path:
+    """../shared/datasets beside the project."""
+    return PROJECT.parent / "shared" / "datasets"

@@ -1,0 +1,222 @@
+"""21 hand landmarks without MediaPipe: its hand-tracking graph re-done in NumPy + OpenCV.
+
+Mirrors mediapipe/modules/hand_landmark/hand_landmark_tracking_cpu.pbtxt (MediaPipe 0.10.x) with
+num_hands=1 and model_complexity=0, running MediaPipe's own Apache-2.0 models
+(palm_detection_lite, hand_landmark_lite) converted to ONNX by gesture/tools/tflite_onnx.py:
+
+  palm detection on the whole frame (palm_detection_cpu.pbtxt) -> hand ROI
+  (palm_detection_detection_to_roi.pbtxt) -> landmark model on the rotated crop
+  (hand_landmark_cpu.pbtxt) -> in video, the next frame's ROI from these landmarks
+  (hand_landmark_landmarks_to_roi.pbtxt), so palm detection runs only when the hand is lost.
+
+ROIs are kept in pixels (centre x, y, side, rotation in radians); MediaPipe keeps them normalised,
+which is the same thing once its RectTransformation has made them square in pixels.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import GestureError
+from ..paths import WEIGHTS
+
+PALM_MODEL, LANDMARK_MODEL = "palm_detection_lite.onnx", "hand_landmark_lite.onnx"
+
+
+@dataclass
+class Hand:
+    landmarks: np.ndarray  # (21, 3) float32: x, y in [0, 1] of the frame's width/height; z as MediaPipe's
+    presence: float        # the landmark model's hand-presence score in [0, 1]
+    handedness: float      # MediaPipe's score for its label "Right" (it assumes a mirrored, selfie view)
+    box: tuple             # (x0, y0, x1, y1): axis-aligned box of the 21 landmarks, in frame pixels
+
+
+class OnnxRunner:
+    """One ONNX Runtime session: run(x) -> the model's outputs, in the model's order."""
+
+    def __init__(self, path: Path, threads: int = 1):
+        try:
+            import onnxruntime as ort  # only needed here, so importing gesture.prior.hands stays cheap
+        except ImportError as e:
+            raise GestureError("hand tracking needs onnxruntime: pip install onnxruntime") from e
+        if not path.is_file():
+            raise GestureError(f"hand model {path} is missing: make it from MediaPipe's .tflite with gesture/tools/tflite_onnx.py")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+        opts.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own types for truncated or foreign files
+            raise GestureError(f"hand model {path} cannot be read ({type(e).__name__}): re-create it with gesture/tools/tflite_onnx.py") from e
+        self.input = self.session.get_inputs()[0].name
+
+    def run(self, x: np.ndarray) -> list:
+        return self.session.run(None, {self.input: x})
+
+
+def _anchors() -> np.ndarray:
+    """SsdAnchorsCalculator centres for palm_detection 192 (strides 8,16,16,16, offsets 0.5, one aspect ratio
+    plus the interpolated scale, fixed_anchor_size): (2016, 2). Layers of equal stride share one grid, so a
+    24x24 grid has 2 anchors per cell and a 12x12 grid 3 layers x 2 = 6; with fixed sizes only centres matter."""
+    out = []
+    for grid, per_cell in ((24, 2), (12, 6)):
+        y, x = np.mgrid[0:grid, 0:grid]
+        centres = np.stack([(x + 0.5) / grid, (y + 0.5) / grid], -1).reshape(-1, 1, 2)
+        out.append(np.repeat(centres, per_cell, axis=1).reshape(-1, 2))
+    return np.concatenate(out).astype(np.float32)
+
+
+def _norm_angle(a: float) -> float:
+    """MediaPipe's NormalizeRadians: into [-pi, pi)."""
+    return a - 2 * math.pi * math.floor((a + math.pi) / (2 * math.pi))
+
+
+def _crop(rgb: np.ndarray, roi: tuple, size: int, border: int) -> np.ndarray:
+    """ImageToTensorCalculator's OpenCV path: the rotated ROI's corners (cv::boxPoints) go to the tensor's
+    corners, bilinear, then [0, 255] -> [0, 1] (output_tensor_float_range of both graphs). -> (1, size, size, 3)."""
+    cx, cy, w, h, rot = roi
+    src = cv2.boxPoints(((cx, cy), (w, h), math.degrees(rot)))  # bottom-left, top-left, top-right, bottom-right
+    # MediaPipe fits a perspective transform to the 4 corners; it is affine, and warpAffine gives the same pixels.
+    m = cv2.getAffineTransform(src[:3], np.float32([[0, size], [0, 0], [size, 0]]))
+    out = cv2.warpAffine(rgb, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=border, borderValue=0)
+    x = out.astype(np.float32)
+    x *= np.float32(1 / 255)
+    return x[None]
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """OverlapSimilarity INTERSECTION_OVER_UNION of (xmin, ymin, xmax, ymax) boxes; 0 when disjoint."""
+    lo, hi = np.maximum(box[:2], boxes[:, :2]), np.minimum(box[2:], boxes[:, 2:])
+    inter = np.prod(np.clip(hi - lo, 0, None), axis=1)
+    area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+    union = area(box) + area(boxes) - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0)
+
+
+def _transform(cx: float, cy: float, w: float, h: float, rot: float, scale: float, shift_y: float) -> tuple:
+    """RectTransformationCalculator (shift along the rotated y axis, then square_long, then scale), in pixels."""
+    cx, cy = cx - h * shift_y * math.sin(rot), cy + h * shift_y * math.cos(rot)
+    side = max(w, h) * scale
+    return cx, cy, side, side, rot
+
+
+class HandTracker:
+    """MediaPipe's Hands(max_num_hands=1, model_complexity=0) for BGR frames.
+
+    Video mode (static=False) tracks: the next frame's ROI comes from this frame's landmarks and palm
+    detection runs only when there is no hand to track. static=True detects on every frame (stills).
+    `detected` says whether the last call ran palm detection.
+    """
+
+    runner = OnnxRunner  # anything with run(x) -> outputs; the class attribute lets a test or tool swap it
+
+    def __init__(self, weights_dir: Path | None = None, static: bool = False, threads: int = 1,
+                 min_detection: float = 0.5, min_presence: float = 0.5):
+        d = Path(weights_dir) if weights_dir is not None else WEIGHTS
+        self.palm = self.runner(d / PALM_MODEL, threads)
+        self.landmark = self.runner(d / LANDMARK_MODEL, threads)
+        self.static, self.min_detection, self.min_presence = static, min_detection, min_presence
+        self.anchors = _anchors()
+        self.detected = False
+        self._roi: tuple | None = None  # the tracked hand's ROI for the next frame
+
+    def reset(self) -> None:
+        """Forget the tracked hand: the next frame runs palm detection (a new video, a scene cut)."""
+        self._roi = None
+
+    def __call__(self, bgr: np.ndarray) -> Hand | None:
+        if bgr.ndim != 3 or bgr.shape[2] != 3 or bgr.dtype != np.uint8:
+            raise ValueError(f"HandTracker wants an HxWx3 uint8 BGR frame, got {bgr.dtype} {bgr.shape}")
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)  # both models were trained on RGB
+        roi = None if self.static else self._roi
+        self.detected = roi is None
+        if roi is None:
+            roi = self._detect(rgb)
+            if roi is None:
+                return None
+        hand = self._landmarks(rgb, roi)
+        # hand_landmark_tracking_cpu's loopback: a lost hand (no landmarks) means detection on the next frame.
+        self._roi = None if hand is None or self.static else self._roi_from_landmarks(hand.landmarks, rgb.shape)
+        return hand
+
+    def _detect(self, rgb: np.ndarray) -> tuple | None:
+        """palm_detection_cpu.pbtxt + PalmDetectionDetectionToRoi: the most confident palm's hand ROI, or None."""
+        h, w = rgb.shape[:2]
+        # ImageToTensorCalculator keep_aspect_ratio (PadRoi): the whole frame, padded to a square with zeros.
+        side = float(max(w, h))
+        pad_x, pad_y = (1 - w / side) / 2, (1 - h / side) / 2
+        outs = self.palm.run(_crop(rgb, (w / 2, h / 2, side, side, 0.0), 192, cv2.BORDER_CONSTANT))
+        reg = next(o for o in outs if o.shape[-1] == 18)[0]
+        logit = next(o for o in outs if o.shape[-1] == 1)[0, :, 0]
+        # TensorsToDetectionsCalculator: score_clipping_thresh 100, sigmoid, min_score_thresh.
+        score = 1 / (1 + np.exp(-np.clip(logit, -100, 100)))
+        keep = np.flatnonzero((score >= self.min_detection) & (reg[:, 2] >= 0) & (reg[:, 3] >= 0))  # no negative sizes
+        if not keep.size:
+            return None
+        reg, score, anchor = reg[keep] / 192, score[keep], self.anchors[keep]  # x/y/w/h_scale 192, anchor size 1
+        centre, size = reg[:, :2] + anchor, reg[:, 2:4]
+        boxes = np.concatenate([centre - size / 2, centre + size / 2], 1)
+        kps = reg[:, 4:].reshape(-1, 7, 2) + anchor[:, None]
+        # NonMaxSuppressionCalculator WEIGHTED, IoU > 0.3: the best box's cluster, score-weighted. With one hand
+        # wanted (ClipDetectionVectorSizeCalculator) only the first, most confident cluster is needed.
+        order = np.argsort(-score, kind="stable")
+        top = order[0]
+        cluster = order[_iou(boxes[top], boxes[order]) > 0.3]
+        wt = score[cluster, None]
+        box = (boxes[cluster] * wt).sum(0) / wt.sum()
+        kp = (kps[cluster] * wt[:, :, None]).sum(0) / wt.sum()
+        # DetectionLetterboxRemovalCalculator, then to pixels of the frame.
+        sx, sy = w / (1 - 2 * pad_x), h / (1 - 2 * pad_y)
+        box = (box - [pad_x, pad_y, pad_x, pad_y]) * [sx, sy, sx, sy]
+        kp = (kp - [pad_x, pad_y]) * [sx, sy]
+        # DetectionsToRectsCalculator: rotation from keypoint 0 (wrist centre) to 2 (middle finger MCP), to 90 deg.
+        rot = _norm_angle(math.pi / 2 - math.atan2(-(kp[2, 1] - kp[0, 1]), kp[2, 0] - kp[0, 0]))
+        # RectTransformationCalculator: scale 2.6, shift_y -0.5, square_long (the palm box -> the whole hand).
+        return _transform((box[0] + box[2]) / 2, (box[1] + box[3]) / 2, box[2] - box[0], box[3] - box[1],
+                          rot, 2.6, -0.5)
+
+    def _landmarks(self, rgb: np.ndarray, roi: tuple) -> Hand | None:
+        """hand_landmark_cpu.pbtxt: the landmark model on the ROI crop; None when the hand is not present."""
+        h, w = rgb.shape[:2]
+        if not roi[2] > 0:  # a degenerate (or NaN) ROI, which MediaPipe's ValidateRoi rejects: no hand
+            return None
+        # BORDER_REPLICATE: the graph leaves border_mode unset. The ROI is square, so no letterbox to undo.
+        screen, presence, handedness, _world = self.landmark.run(_crop(rgb, roi, 224, cv2.BORDER_REPLICATE))
+        presence = float(presence.ravel()[0])  # TensorsToFloatsCalculator: the model's sigmoid output as is
+        if presence < self.min_presence:  # ThresholdingCalculator (min_tracking_confidence in mp.solutions)
+            return None
+        # TensorsToLandmarksCalculator: /224, z also /224 and / normalize_z 0.4.
+        p = screen.reshape(21, 3).astype(np.float64) / 224
+        u, v = p[:, 0] - 0.5, p[:, 1] - 0.5
+        cx, cy, side, _, rot = roi
+        c, s = math.cos(rot), math.sin(rot)
+        # LandmarkProjectionCalculator: rotate back about the ROI centre; z scales with the ROI width, as x.
+        x = (cx + (c * u - s * v) * side) / w
+        y = (cy + (s * u + c * v) * side) / h
+        z = p[:, 2] / 0.4 * side / w
+        lm = np.stack([x, y, z], 1).astype(np.float32)
+        # TensorsToClassificationCalculator binary_classification: the raw score is "Left" (handedness.txt
+        # line 0), 1 - score "Right".
+        box = (float(x.min() * w), float(y.min() * h), float(x.max() * w), float(y.max() * h))
+        return Hand(lm, presence, 1.0 - float(handedness.ravel()[0]), box)
+
+    def _roi_from_landmarks(self, lm: np.ndarray, shape: tuple) -> tuple:
+        """HandLandmarkLandmarksToRoi: HandLandmarksToRectCalculator on its 12 palm-and-lower-finger landmarks,
+        then RectTransformation scale 2.0, shift_y -0.1, square_long."""
+        h, w = shape[:2]
+        p = lm[[0, 1, 2, 3, 5, 6, 9, 10, 13, 14, 17, 18], :2].astype(np.float64) * [w, h]
+        # Rotation: wrist -> mean of (mean of index and ring MCP) and middle MCP, target 90 degrees.
+        x1, y1 = ((p[4] + p[8]) / 2 + p[6]) / 2
+        rot = _norm_angle(math.pi / 2 - math.atan2(-(y1 - p[0, 1]), x1 - p[0, 0]))
+        # Box of the points in the hand's rotated frame, about the axis-aligned box's centre.
+        centre = (p.max(0) + p.min(0)) / 2
+        c, s = math.cos(rot), math.sin(rot)
+        d = p - centre
+        q = np.stack([d[:, 0] * c + d[:, 1] * s, -d[:, 0] * s + d[:, 1] * c], 1)  # rotated by -rot
+        qc, (bw, bh) = (q.max(0) + q.min(0)) / 2, q.max(0) - q.min(0)
+        cx, cy = centre[0] + qc[0] * c - qc[1] * s, centre[1] + qc[0] * s + qc[1] * c
+        return _transform(cx, cy, bw, bh, rot, 2.0, -0.1)

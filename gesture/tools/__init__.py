@@ -1,0 +1,1 @@
+"""Build-time tools: the TFLite -> ONNX converter and the idle-hand file's builder."""
