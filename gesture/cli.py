@@ -48,7 +48,7 @@ def cmd_model(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from . import bench
+    from .bench import suite as bench
 
     chosen = list(bench.SECTIONS) if not args.only else [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in bench.SECTIONS]

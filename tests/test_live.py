@@ -12,7 +12,7 @@ from conftest import HANG, ROOT, gesture, renderer
 from gesture.capture import preview as overlay
 from gesture.capture.sources import LatestFrame, Source
 from gesture.errors import SourceLost
-from gesture.live import loop as live
+from gesture.live import session
 from gesture.live.decide import Decider, DecisionConfig, Rule
 from gesture.live.loop import RunConfig, run
 from gesture.live.senders import DryRunSender
@@ -122,7 +122,7 @@ class ExplodingSource(Source):
 
 def test_held_keys_are_released_when_the_loop_raises(model, monkeypatch, tmp_path):
     ck, _, keys = model
-    monkeypatch.setattr(live, "open_source", lambda spec: ExplodingSource(20))
+    monkeypatch.setattr(session, "open_source", lambda spec: ExplodingSource(20))
     sender = DryRunSender()
     with pytest.raises(RuntimeError, match="driver crashed"):
         run(RunConfig(checkpoint=ck, keys=keys, preview=False), sender=sender, log=lambda *a: None)

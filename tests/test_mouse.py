@@ -14,7 +14,7 @@ from conftest import ROOT
 from gesture.errors import GestureError
 from gesture.live import mouse
 from gesture.live.decide import Decider, DecisionConfig, Rule
-from gesture.live.loop import apply
+from gesture.live.outputs import apply
 from gesture.live.senders import DryRunSender
 
 # pynput's X backend binds DISPLAY when it is imported: listener and sender each run in a

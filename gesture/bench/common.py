@@ -43,6 +43,7 @@ class Figure:
             return None
         return self.value <= self.target if self.better == "lower" else self.value >= self.target
 
+
 def machine() -> dict:
     cpu = platform.processor() or "unknown"
     try:
@@ -55,6 +56,7 @@ def machine() -> dict:
         "python": platform.python_version(), "platform": platform.platform(),
     }
 
+
 def median_ms(call, runs: int, warmup: int) -> float:
     """Median time of call() in ms, after `warmup` untimed calls."""
     for _ in range(warmup):
@@ -66,6 +68,7 @@ def median_ms(call, runs: int, warmup: int) -> float:
         times.append(time.perf_counter() - t)
     return statistics.median(times) * 1000
 
+
 def latency_ms(model: torch.nn.Module, size: int, runs: int = 300, warmup: int = 50, batch: int = 1) -> float:
     """Median forward time in ms, channels_last, in inference mode."""
     model = model.eval().to(memory_format=torch.channels_last)
@@ -74,6 +77,7 @@ def latency_ms(model: torch.nn.Module, size: int, runs: int = 300, warmup: int =
         return median_ms(lambda: model(x), runs, warmup)
 
 QUICK_EPOCHS = 6  # epochs of training per model in --quick
+
 
 @dataclass
 class Context:
@@ -96,6 +100,7 @@ class Context:
         """Accuracy and latency targets are for the full run; quick training cannot meet them."""
         return None if self.quick else value
 
+
 def have_datasets(ctx: Context, section: str, need: tuple = ("asl-frames", "sign-digits")) -> bool:
     root = ctx.datasets
     if root is None or not all((root / n).is_dir() for n in need):
@@ -109,6 +114,7 @@ SPLITS = {
     "digits": "sign-digits person-disjoint accuracy",
 }
 
+
 def replay_live(ctx: Context, ckpt: Path, clip: Path, keys: Path | None, tmp: Path, name: str) -> tuple[dict, list[dict]]:
     """Play a clip through the real live loop (headless, keys logged, not sent); its summary and events."""
     from ..live.loop import RunConfig, run
@@ -120,13 +126,15 @@ def replay_live(ctx: Context, ckpt: Path, clip: Path, keys: Path | None, tmp: Pa
                   sender=DryRunSender(), log=lambda *a: None)
     return summary, replay.read_events(log)
 
+
 def tap_map(gestures: list[str]) -> str:
     """A key map that taps a different letter for each gesture, so every press is attributable."""
     return "[gestures]\n" + "".join(f'{g} = "{chr(ord("a") + i)}"\n' for i, g in enumerate(gestures))
 
+
 def frame_net(size: int, backend: str = "onnx"):
     """An untrained default network as the live loop runs it (speed does not depend on the weights)."""
-    from ..live.loop import INFER_THREADS
+    from ..live.session import INFER_THREADS
     from ..model.checkpoint import Checkpoint
     from ..model.framenet import FrameNet, export
 
@@ -134,6 +142,7 @@ def frame_net(size: int, backend: str = "onnx"):
     ck = Checkpoint(model, [f"class{i}" for i in range(model.cfg.num_classes)], None, PreprocessConfig(size=size), {},
                     onnx=export(model))
     return FrameNet(ck, threads=INFER_THREADS, prefer=backend)
+
 
 def runtime_ms(net, size: int, runs: int, warmup: int = 50) -> float:
     """Median time of a runtime.FrameNet on one standardised frame, as the live loop calls it."""

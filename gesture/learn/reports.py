@@ -8,7 +8,6 @@ import numpy as np
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
-
 def metrics(y_true, y_pred, labels: list[str]) -> dict:
     k = len(labels)
     y_true, y_pred = np.asarray(y_true, int), np.asarray(y_pred, int)

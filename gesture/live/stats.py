@@ -22,6 +22,20 @@ class Stats:
     arrival: list = field(default_factory=list)  # a file played in real time: when each frame was due
     trainings: list = field(default_factory=list)  # relearnings in this run (learner.py), with their wall span
 
+    def frame(self, t0: float, t1: float, reading, t3: float, t4: float, t5: float, due: float | None,
+              started: float) -> None:
+        """One frame's work by stage, in ms, as STAGES names them: from its start (t0) to the
+        recognition (t1), the recognition's own three, then deciding (t3-t4) and drawing (t4-t5)."""
+        for stage, ms in zip(STAGES, ((t1 - t0) * 1000, reading.hand_ms, reading.preprocess_ms, reading.infer_ms,
+                                      (t4 - t3) * 1000, (t5 - t4) * 1000)):
+            self.times[stage].append(ms)
+        self.wall.append(t5)
+        if due is not None:
+            self.arrival.append(due)
+        self.frames += 1
+        if self.first_frame_s is None:
+            self.first_frame_s = time.perf_counter() - started
+
     def summary(self) -> dict:
         wall = time.perf_counter() - self.started
         stages = {s: {"p50": round(float(np.percentile(v, 50)), 3), "p95": round(float(np.percentile(v, 95)), 3)}

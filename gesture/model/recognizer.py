@@ -7,20 +7,25 @@ Two opinions, from a checkpoint trained on the hand prior:
   back-lit, a hand half out of view) and is the only opinion of a --from-scratch model.
 
 `combine` is the single rule that joins them, used on batches (eval) and on single
-frames (run) alike, so evaluation measures exactly what the live loop does.
+frames (run, through `Recognizer`) alike, so evaluation measures exactly what the live
+loop does.
 """
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import prior
+from ..preprocess import preprocess
 from ..prior.features import hand_pixels
 from .head import LandmarkHead
 
 if TYPE_CHECKING:
     from .checkpoint import Checkpoint
+    from .framenet import FrameNet
 
 
 def combine(p_frame: np.ndarray, p_head: np.ndarray | None, found: np.ndarray) -> np.ndarray:
@@ -32,16 +37,42 @@ def combine(p_frame: np.ndarray, p_head: np.ndarray | None, found: np.ndarray) -
     return out
 
 
-class Recognizer:
-    """The checkpoint's two opinions on one BGR frame; `video` tracks the hand between frames."""
+@dataclass
+class Reading:
+    """What one frame says: the class probabilities, the hand they came from (None: the
+    whole-frame network's), and the milliseconds of each half."""
+    probs: np.ndarray
+    hand: object | None
+    hand_ms: float
+    preprocess_ms: float
+    infer_ms: float
 
-    def __init__(self, ck: "Checkpoint", where: str, video: bool = True, threads: int = 1):
+
+class Recognizer:
+    """A checkpoint's two opinions on one BGR frame, joined by `combine`'s rule: the head
+    where the prior finds a hand, else the whole-frame network. `video` tracks the hand
+    between frames. `ck` and `net` are the model as loaded; a relearned one is a new Recognizer."""
+
+    def __init__(self, ck: "Checkpoint", where: str, net: "FrameNet | None" = None, video: bool = True,
+                 threads: int = 1):
+        self.ck, self.net = ck, net
         self.head = LandmarkHead(ck.head) if ck.head is not None else None
         self.tracker = None
         if self.head is not None:
             prior.check(ck.prior, where)
             self.tracker = prior.tracker(static=not video, threads=threads)
         self.hand = None  # the last frame's Hand, for the overlay
+
+    def __call__(self, frame: np.ndarray) -> Reading:
+        t0 = time.perf_counter()
+        probs = self.hand_probs(frame)
+        t1 = t2 = time.perf_counter()
+        if probs is None:  # no hand: the frame as training saw it, through the network
+            x = preprocess(frame, self.ck.preprocess)
+            t2 = time.perf_counter()
+            probs = self.net.probs(x)[0]
+        t3 = time.perf_counter()
+        return Reading(probs, self.hand, (t1 - t0) * 1000, (t2 - t1) * 1000, (t3 - t2) * 1000)
 
     def hand_probs(self, frame: np.ndarray) -> np.ndarray | None:
         """The head's probabilities for this frame, or None when no hand is found (or no head)."""

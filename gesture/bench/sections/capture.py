@@ -12,7 +12,7 @@ from ..common import (
 )
 
 
-def bench_capture(ctx: Context) -> list[Figure]:
+def figures(ctx: Context) -> list[Figure]:
     """Frames per second through `gesture capture` from a 640x480 video: read, queue, JPEG, manifest."""
     from ...capture.record import CaptureConfig, capture
     from ...capture.synth import parse_script, scripted_frames

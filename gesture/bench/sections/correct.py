@@ -139,7 +139,7 @@ def _false(events, truth: np.ndarray, after: int) -> int:
     return sum(e["event"] in ("tap", "press") and e["frame"] > after and truth[e["frame"]] not in KNOWN for e in events)
 
 
-def bench_correct(ctx: Context) -> list[Figure]:
+def figures(ctx: Context) -> list[Figure]:
     from ...config import TRAIN_STEPS, TrainConfig
     from ...data.dataset import scan
     from ...learn.train import train

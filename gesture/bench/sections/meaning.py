@@ -40,7 +40,7 @@ def _flip_pairs(samples, pred: np.ndarray, labels: list[str]) -> tuple[int, int]
     return good, total
 
 
-def bench_meaning(ctx: Context) -> list[Figure]:
+def figures(ctx: Context) -> list[Figure]:
     from ...learn.evaluate import predict_samples
     from .. import peer, pointing, protocols
 

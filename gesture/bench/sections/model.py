@@ -16,7 +16,7 @@ from ..common import (
 )
 
 
-def bench_model(ctx: Context) -> list[Figure]:
+def figures(ctx: Context) -> list[Figure]:
     runs = min(ctx.runs, 50) if ctx.quick else ctx.runs
     cfg = ModelConfig()
     net = GestureNet(cfg)
@@ -33,7 +33,7 @@ def bench_model(ctx: Context) -> list[Figure]:
     # What the live loop runs: the same fused graph exported to ONNX, in ONNX Runtime on one
     # thread, beside eager torch on one thread.
     # FrameNet sets (and restores) its own thread count, in either runtime.
-    from ...live.loop import INFER_THREADS
+    from ...live.session import INFER_THREADS
 
     ort_ms = runtime_ms(frame_net(cfg.size), cfg.size, runs)
     torch1_ms = runtime_ms(frame_net(cfg.size, backend="torch"), cfg.size, runs)

@@ -36,11 +36,13 @@ def gesture_ms(frames: list, pcfg) -> float:
         times.append(time.perf_counter() - t)
     return statistics.median(times) * 1000
 
+
 def _webcam_frame(img: np.ndarray) -> np.ndarray:
     """A square dataset frame as a 640x480 webcam frame: scaled to 480x480, padded at the sides."""
     return cv2.copyMakeBorder(cv2.resize(img, (480, 480)), 0, 0, 80, 80, cv2.BORDER_REPLICATE)
 
-def bench_peer(ctx: Context) -> list[Figure]:
+
+def figures(ctx: Context) -> list[Figure]:
     """The landmark peer (MediaPipe lite + MLP) on the same frames and splits, beside gesture."""
     from .. import peer
 
@@ -55,6 +57,7 @@ def bench_peer(ctx: Context) -> list[Figure]:
     except GestureError as e:  # a broken peer must not take every other figure with it
         ctx.log(f"[peer] skipped: {e}")
         return []
+
 
 def _peer_figures(ctx: Context, python: Path) -> list[Figure]:
     from tqdm import tqdm

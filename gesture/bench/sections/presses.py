@@ -74,7 +74,7 @@ class Tally:
         return self.presses / max(1, self.frames) * 30 * 3600
 
 
-def bench_presses(ctx: Context) -> list[Figure]:
+def figures(ctx: Context) -> list[Figure]:
     from ...data.dataset import scan
     from ...model import checkpoint
     from .. import peer, protocols, replay

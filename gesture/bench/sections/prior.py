@@ -36,7 +36,7 @@ def _no_gesture_as_gesture(m: dict, none_label: str) -> float:
     return 1 - m["per_class"][none_label]["recall"]
 
 
-def bench_prior(ctx: Context) -> list[Figure]:
+def figures(ctx: Context) -> list[Figure]:
     from ...data.dataset import scan
     from ...learn.evaluate import evaluate_samples
     from ...model import checkpoint

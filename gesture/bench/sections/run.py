@@ -36,7 +36,8 @@ def _first_frame(ckpt: Path, clip: Path, runs: int = 3) -> Figure:
                   target=1.0, detail=f"median of {runs} new processes on a 640x480 mp4, from the package's import "
                                      "(the interpreter's own start, ~20 ms, not included); no hand prior")
 
-def bench_run(ctx: Context) -> list[Figure]:
+
+def figures(ctx: Context) -> list[Figure]:
     """The live loop on replays: speed on a 640x480 clip; latency, false presses and open-set presses on real frames."""
     from ...capture.synth import parse_script, scripted_frames
     from ...data.dataset import scan

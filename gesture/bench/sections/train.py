@@ -12,7 +12,7 @@ from ..common import (
 )
 
 
-def bench_train(ctx: Context) -> list[Figure]:
+def figures(ctx: Context) -> list[Figure]:
     """The accuracy targets on real data, each split as its README prescribes, trained as `gesture train` does."""
     from .. import protocols
 

@@ -1,0 +1,75 @@
+"""Where a frame's events go, and which key map they go through.
+
+    Sink    the sender (keys and mouse), the JSON-lines event log, the console, the run's
+            counts, and the corrector (which press a correction is about)
+    Focus   the key map of the window in focus, read on the watcher's thread off the frame
+            path; a new map releases what the old one held first
+"""
+from __future__ import annotations
+
+import json
+
+from .decide import Decider, Event
+from .keymap import KeyMap
+from .senders import KeySender
+
+
+def apply(events: list[Event], sender: KeySender) -> None:
+    for e in events:
+        if e.kind == "tap":
+            sender.tap(e.key)
+        elif e.kind == "press":
+            sender.press(e.key)
+        elif e.kind == "release":
+            sender.release(e.key)
+
+
+class Sink:
+    def __init__(self, sender: KeySender, events_file, say, stats, echo: bool, dry_run: bool):
+        self.sender, self.file, self.say, self.stats = sender, events_file, say, stats
+        self.echo, self.dry_run = echo, dry_run  # echo: print each event (no window, or a dry run)
+        self.last_key: str | None = None
+        self.on_fire = None  # fired(gesture, t): the corrector's note of each press
+        self.map_name = None  # the key map in force, logged with each event where there are several
+
+    def emit(self, events: list[Event], index: int) -> None:
+        apply(events, self.sender)
+        for e in events:
+            self.stats.events[e.kind] += 1
+            fired = e.kind in ("tap", "press")
+            if e.key and fired:
+                self.last_key = e.key
+            if self.on_fire and fired:
+                self.on_fire(e.gesture, e.t)
+            row = {"time": round(e.t, 4), "frame": index, "event": e.kind, "gesture": e.gesture, "key": e.key,
+                   "confidence": round(e.confidence, 4)}
+            if self.map_name is not None:
+                row["map"] = self.map_name()
+            if self.file:
+                self.file.write(json.dumps(row) + "\n")
+                self.file.flush()
+            if self.echo:
+                self.say(f"{e.t:8.2f}s  frame {index:>6}  {e.kind:<7} {e.gesture or '':<10} {e.key or '':<16} "
+                         f"{e.confidence:.2f}" + (" (dry run)" if self.dry_run else ""))
+
+
+class Focus:
+    def __init__(self, keymap: KeyMap, decider: Decider, watcher, sink: Sink, say):
+        self.keymap, self.decider, self.watcher, self.sink, self.say = keymap, decider, watcher, sink, say
+        # The watcher's first answer is there now, so the first frame already uses the right map.
+        self.seen = watcher.current if watcher else None
+        self.name, decider.rules = keymap.rules_for(self.seen)
+        if keymap.apps:
+            sink.map_name = lambda: self.name
+
+    def switch(self, t: float, index: int) -> None:
+        """A new look at the focus, not every frame; by map, not window: a browser's title
+        changes with every tab."""
+        if not self.watcher or self.watcher.current is self.seen:
+            return
+        self.seen = self.watcher.current
+        name, rules = self.keymap.rules_for(self.seen)
+        if name != self.name:
+            self.sink.emit(self.decider.set_rules(rules, t), index)  # anything held is released first
+            self.name = name
+            self.say(f"map: {name}")
