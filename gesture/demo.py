@@ -64,12 +64,8 @@ def replay_script(seed: int) -> str:
     return ", ".join(parts) + f", seed={seed}, size=640x480"
 
 
-def synth_demo(cfg: DemoConfig, log=print, progress: bool = True) -> dict:
-    out = _fresh(cfg.out)
-    data, ckpt = out / "data", out / "model" / "gesture.pt"
-    t_start = time.monotonic()
-    log(f"gesture demo: everything goes into {out}/\n")
-
+def _record(cfg: DemoConfig, data: Path, log, progress: bool) -> None:
+    """Step 1: two sessions of every gesture and the no-gesture class from the synthetic camera."""
     per_session = max(SCENE, cfg.frames // 2 // SCENE * SCENE)
     log(f"1/4 capture: {2 * per_session} frames of each of {', '.join(GESTURES)} and {NONE}, in two sessions, "
         "from the synthetic camera")
@@ -85,6 +81,15 @@ def synth_demo(cfg: DemoConfig, log=print, progress: bool = True) -> dict:
                           log=lambda *a: None, progress=progress)
             recorded += len(res.written)
     log(f"    {recorded} frames in {data}/\n")
+
+
+def synth_demo(cfg: DemoConfig, log=print, progress: bool = True) -> dict:
+    out = _fresh(cfg.out)
+    data, ckpt = out / "data", out / "model" / "gesture.pt"
+    t_start = time.monotonic()
+    log(f"gesture demo: everything goes into {out}/\n")
+
+    _record(cfg, data, log, progress)
 
     from .learn.train import (
         train,  # imports torch: not at the top, so `gesture --help` and `run` start fast

@@ -14,3 +14,14 @@ class SourceError(GestureError):
 
 class SourceLost(SourceError):
     """A camera stopped delivering frames mid-stream (unplugged, or taken by another program)."""
+
+
+def first_line(e: BaseException, limit: int | None = 100) -> str:
+    """An exception's message as one short line: its first line, at most `limit` characters."""
+    text = str(e)
+    return text.splitlines()[0][:limit] if text else ""
+
+
+def describe(e: BaseException) -> str:
+    """'Type: first line of the message', for a one-line error that names what failed."""
+    return f"{type(e).__name__}: {first_line(e)}"

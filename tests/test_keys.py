@@ -3,7 +3,8 @@ import pytest
 from gesture.errors import GestureError
 from gesture.live.apps import WindowInfo
 from gesture.live.decide import Rule
-from gesture.live.keymap import load_keymap, parse_key, starter_keymap
+from gesture.live.keymap import load_keymap, starter_keymap
+from gesture.live.keynames import parse_key
 from gesture.live.senders import DryRunSender
 
 LABELS = ["V", "fist", "none", "palm", "Y"]

@@ -19,7 +19,8 @@ from gesture.data.splits import validation_split
 from gesture.errors import GestureError
 from gesture.learn.augment import centre
 from gesture.learn.evaluate import evaluate_samples
-from gesture.learn.train import fit, load_data
+from gesture.learn.fit_net import fit
+from gesture.learn.frames import load_data
 from gesture.model import checkpoint
 from gesture.preprocess import PreprocessConfig, preprocess, standardize
 
@@ -108,7 +109,7 @@ def test_eval_sees_what_training_validation_saw(trained, synth_data):
     # Validation inside training scores the stored centres of margin-resized frames; eval
     # and the live loop decode and preprocess afresh. Frame by frame they must agree.
     from gesture.learn.evaluate import predict
-    from gesture.learn.train import evaluate
+    from gesture.learn.fit_net import evaluate
     from gesture.model.framenet import FrameNet
 
     out, _ = trained

@@ -22,7 +22,9 @@ from ..config import TrainConfig
 from ..data.dataset import Sample, scan
 from ..data.splits import validation_split
 from ..learn.evaluate import evaluate_samples
-from ..learn.train import Data, fit, fit_landmark_head, load_data, plan
+from ..learn.fit_net import fit
+from ..learn.frames import Data, load_data
+from ..learn.train import fit_landmark_head, plan
 from ..model import checkpoint, framenet
 from ..preprocess import PreprocessConfig
 

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import cv2
 import numpy as np
 
 from ..preprocess import crop_box
+from ..util import on_linux, x_display
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 WHITE, BLACK = (255, 255, 255), (0, 0, 0)
@@ -17,8 +17,8 @@ GREEN, RED, YELLOW, GREY = (80, 200, 80), (60, 60, 230), (40, 210, 240), (150, 1
 
 def has_display() -> bool:
     """Whether a window can be shown at all; Linux needs an X or Wayland display."""
-    if sys.platform.startswith("linux"):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if on_linux():
+        return x_display() or bool(os.environ.get("WAYLAND_DISPLAY"))
     return True
 
 

@@ -7,11 +7,11 @@ and their manifest lines with them; nothing is ever deleted.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections import Counter
 from pathlib import Path
 
+from ..util import atomic_write
 from . import review
 from .dataset import (
     MANIFEST,
@@ -114,9 +114,7 @@ def _quarantine(root: Path, paths: list[Path]) -> list[str]:
             (moved_lines if path in gone else keep).append(line)
         with open(qdir / MANIFEST, "a", encoding="utf-8") as f:
             f.writelines(moved_lines)
-        tmp = root / f".{MANIFEST}.tmp"
-        tmp.write_text("".join(keep), encoding="utf-8")
-        os.replace(tmp, manifest)
+        atomic_write(manifest, lambda tmp: tmp.write_text("".join(keep), encoding="utf-8"))
     return moved
 
 

@@ -26,6 +26,7 @@ from ..config import cores
 from ..errors import GestureError
 from ..paths import cache_dir
 from ..preprocess import PreprocessConfig, prepare
+from ..util import atomic_write
 from .images import frame_number, list_images, read_image
 
 MANIFEST = "manifest.jsonl"
@@ -235,12 +236,15 @@ def load_frames(samples: list[Sample], pcfg: PreprocessConfig, margin: int = 0, 
     return (np.delete(out, bad, axis=0) if bad else out), bad
 
 
+def _savez(path: Path, arrays: dict) -> None:
+    with open(path, "wb") as f:  # a file, not a name: np.savez would add ".npz" to the temporary's
+        np.savez(f, **arrays)
+
+
 def save_npz(path: Path, **arrays) -> None:
     """Write a cache file whole or not at all; no cache is fine."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
+        atomic_write(path, lambda tmp: _savez(tmp, arrays))
     except OSError:
         pass

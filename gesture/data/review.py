@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from ..errors import GestureError
+from ..util import atomic_write
 from .dataset import MANIFEST, NONE_ALIASES, REVIEW, scan, validate_label
 from .images import list_images
 
@@ -64,7 +65,5 @@ def file_session(root: Path, session: str, label: str) -> Path:
             keep.append(line)
     with open(root / MANIFEST, "a", encoding="utf-8") as f:
         f.writelines(moved)
-    tmp = review_manifest.with_name(f".{MANIFEST}.tmp")
-    tmp.write_text("".join(keep), encoding="utf-8")
-    os.replace(tmp, review_manifest)
+    atomic_write(review_manifest, lambda tmp: tmp.write_text("".join(keep), encoding="utf-8"))
     return dest

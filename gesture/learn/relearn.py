@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.dataset import CORRECTION_PREFIX
+from ..errors import first_line
 from ..model.livefile import version_of
 
 NETWORK_STEPS = 60  # fine-tuning the whole-frame network from its running weights
@@ -41,73 +42,21 @@ HEAD_LR = 1e-3
 
 def relearn(ckpt_path: Path, data: Path, say=print) -> dict:
     """Fine-tune the checkpoint at ckpt_path on data; write it back as the next version."""
-    import torch
-
-    from .. import prior
-    from ..config import TrainConfig
-    from ..data.dataset import load_frames, scan
-    from ..errors import GestureError
     from ..model import checkpoint
-    from ..model.head import HeadConfig, fit_head
-    from ..prior import idle
-    from . import landmarks
 
     t0 = time.monotonic()
     ck = checkpoint.load(ckpt_path)
-    ds = scan(data, ck.none_label)
-    known = set(ck.labels)
-    samples = [s for s in ds.samples if s.label in known]
-    skipped = sorted({s.label for s in ds.samples} - known)
-    if skipped:
-        say(f"left out labels this model does not know: {', '.join(skipped)} (train again to add them)")
-    if not samples:
-        raise GestureError(f"no frames of this model's labels in {data}")
-    tc = ck.meta.get("train", {})
-    seed = int(tc.get("seed", 0))
+    samples = _known_samples(ck, data, say)
+    seed = int(ck.meta.get("train", {}).get("seed", 0))
     y = np.array([ck.labels.index(s.label) for s in samples])
     boost = np.array([s.session.startswith(CORRECTION_PREFIX) for s in samples])
     result = {"frames": len(samples), "corrected_frames": int(boost.sum()), "network": "unchanged"}
-    stages, mark = {}, [time.monotonic()]
-
-    def lap(name):
-        now = time.monotonic()
-        stages[name] = round(now - mark[0], 2)
-        mark[0] = now
-
-    head = ck.head
-    found = np.zeros(len(samples), bool)
+    lap = Laps()
+    head, found = ck.head, np.zeros(len(samples), bool)
     if ck.head is not None:
-        prior.check(ck.prior, str(ckpt_path))
-        say("learning: finding hands")
-        hands = landmarks.extract(samples, lambda: prior.tracker(static=True), prior.key(), progress=False)
-        found = hands.found
-        points, yh, bh = hands.points[found], y[found], boost[found]
-        sessions = np.array([s.session for s, f in zip(samples, found) if f])
-        index = np.array([s.index for s, f in zip(samples, found) if f], np.int64)
-        none = ck.labels.index(ck.none_label) if ck.none_label is not None else None
-        if tc.get("idle", True) and none is not None:
-            points, yh, sessions, index = idle.merge(points, yh, sessions, index, none,
-                                                     tuple(tc.get("idle_exclude", ())))
-            bh = np.concatenate([bh, np.zeros(len(points) - len(bh), bool)])
-        lap("load and hands")
-        say("learning: the landmark head")
-        hcfg = replace(HeadConfig(**ck.head.get("config", {})), steps=HEAD_STEPS, lr=HEAD_LR, seed=seed)
-        head = fit_head(points, yh, len(ck.labels), hcfg, boost=bh, init=ck.head, none=none, sessions=sessions,
-                        index=index).state
-        lap("head")
-
-    model = ck.model
-    tcfg = TrainConfig(seed=seed, size=ck.preprocess.size)
-    frames, keep = None, np.arange(len(samples))
-    if ck.head is None or (boost & ~found).any():
-        frames, bad = load_frames(samples, ck.preprocess, tcfg.margin, progress=False)
-        keep = np.setdiff1d(keep, bad)
-    if frames is not None and _network_wrong(ck, frames, y[keep], (boost & ~found)[keep], torch):
-        say("learning: the whole-frame network")
-        model = _fine_tune(ck, frames, y[keep], boost[keep], tcfg, torch)
-        result["network"] = f"fine-tuned {NETWORK_STEPS} steps"
+        head, found = _relearn_head(ck, str(ckpt_path), samples, y, boost, seed, say, lap)
+    model = _relearn_network(ck, samples, y, boost, found, seed, say, result)
     lap("network")
-
     meta = dict(ck.meta)
     version = version_of(meta) + 1
     meta["version"] = version
@@ -118,8 +67,83 @@ def relearn(ckpt_path: Path, data: Path, say=print) -> dict:
     checkpoint.keep_previous(ckpt_path)
     checkpoint.save(ckpt_path, model, ck.labels, ck.none_label, ck.preprocess, meta, head, ck.prior)
     lap("save")
-    result.update(version=version, seconds=round(time.monotonic() - t0, 2), stages=stages)
+    result.update(version=version, seconds=round(time.monotonic() - t0, 2), stages=lap.stages)
     return result
+
+
+class Laps:
+    """Seconds per stage of a relearning, for its report."""
+
+    def __init__(self):
+        self.stages, self.mark = {}, time.monotonic()
+
+    def __call__(self, name: str) -> None:
+        now = time.monotonic()
+        self.stages[name] = round(now - self.mark, 2)
+        self.mark = now
+
+
+def _known_samples(ck, data: Path, say) -> list:
+    """The data folder's frames of the labels this model knows (a new label needs `gesture train`)."""
+    from ..data.dataset import scan
+    from ..errors import GestureError
+
+    ds = scan(data, ck.none_label)
+    known = set(ck.labels)
+    samples = [s for s in ds.samples if s.label in known]
+    skipped = sorted({s.label for s in ds.samples} - known)
+    if skipped:
+        say(f"left out labels this model does not know: {', '.join(skipped)} (train again to add them)")
+    if not samples:
+        raise GestureError(f"no frames of this model's labels in {data}")
+    return samples
+
+
+def _relearn_head(ck, where: str, samples, y, boost, seed: int, say, lap) -> tuple[dict, np.ndarray]:
+    """The landmark head fine-tuned from its running weights on every hand: (its state, which frames had one)."""
+    from .. import prior
+    from ..model.head import HeadConfig, fit_head
+    from ..prior import idle
+    from . import landmarks
+
+    tc = ck.meta.get("train", {})
+    prior.check(ck.prior, where)
+    say("learning: finding hands")
+    hands = landmarks.extract(samples, lambda: prior.tracker(static=True), prior.key(), progress=False)
+    found = hands.found
+    points, yh, bh = hands.points[found], y[found], boost[found]
+    sessions = np.array([s.session for s, f in zip(samples, found) if f])
+    index = np.array([s.index for s, f in zip(samples, found) if f], np.int64)
+    none = ck.labels.index(ck.none_label) if ck.none_label is not None else None
+    if tc.get("idle", True) and none is not None:
+        points, yh, sessions, index = idle.merge(points, yh, sessions, index, none, tuple(tc.get("idle_exclude", ())))
+        bh = np.concatenate([bh, np.zeros(len(points) - len(bh), bool)])
+    lap("load and hands")
+    say("learning: the landmark head")
+    hcfg = replace(HeadConfig(**ck.head.get("config", {})), steps=HEAD_STEPS, lr=HEAD_LR, seed=seed)
+    head = fit_head(points, yh, len(ck.labels), hcfg, boost=bh, init=ck.head, none=none, sessions=sessions,
+                    index=index).state
+    lap("head")
+    return head, found
+
+
+def _relearn_network(ck, samples, y, boost, found, seed: int, say, result: dict):
+    """The whole-frame network, fine-tuned only where it misjudges a corrected frame with no hand."""
+    import torch
+
+    from ..config import TrainConfig
+    from ..data.dataset import load_frames
+
+    tcfg = TrainConfig(seed=seed, size=ck.preprocess.size)
+    frames, keep = None, np.arange(len(samples))
+    if ck.head is None or (boost & ~found).any():
+        frames, bad = load_frames(samples, ck.preprocess, tcfg.margin, progress=False)
+        keep = np.setdiff1d(keep, bad)
+    if frames is None or not _network_wrong(ck, frames, y[keep], (boost & ~found)[keep], torch):
+        return ck.model
+    say("learning: the whole-frame network")
+    result["network"] = f"fine-tuned {NETWORK_STEPS} steps"
+    return _fine_tune(ck, frames, y[keep], boost[keep], tcfg, torch)
 
 
 def _network_wrong(ck, frames, y, mask, torch) -> bool:
@@ -203,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"ok": False, "error": str(e)}), flush=True)
         return 2
     except Exception as e:  # anything else: the live loop shows one line and keeps its model
-        print(json.dumps({"ok": False, "error": f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"}),
+        print(json.dumps({"ok": False, "error": f"{type(e).__name__}: {first_line(e, None)}"}),
               flush=True)
         return 1
     print(json.dumps({"ok": True, **result}), flush=True)

@@ -12,12 +12,13 @@ asked: on Wayland only XWayland windows are seen, and macOS and Windows have no 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import sys
 import threading
 from dataclasses import dataclass
 
+from ..errors import describe
+from ..util import x_display
 from .decide import Rule
 
 NEED_X11 = "per-application maps need X11; only the default map applies"
@@ -125,7 +126,7 @@ class FocusWatcher:
     @classmethod
     def start(cls, log=print, interval: float = POLL_S) -> FocusWatcher | None:
         """A running watcher, or None (after saying so once) where there is no X display to ask."""
-        if sys.platform in ("darwin", "win32") or not os.environ.get("DISPLAY"):
+        if sys.platform in ("darwin", "win32") or not x_display():
             log(NEED_X11)
             return None
         conn = None
@@ -138,7 +139,7 @@ class FocusWatcher:
             if conn is not None:
                 with contextlib.suppress(Exception):
                     conn.close()
-            log(f"{NEED_X11} ({type(e).__name__}: {str(e).splitlines()[0][:100] if str(e) else ''})")
+            log(f"{NEED_X11} ({describe(e)})")
             return None
 
     @property

@@ -10,11 +10,12 @@ loop's queue (corrections.Commands); it never touches the model or the data itse
 """
 from __future__ import annotations
 
-import os
-import sys
 import threading
 
-from .keymap import CORRECTION_KEYS, parse_key
+from ..errors import describe
+from ..util import on_linux, pynput_backend, x_display
+from .keymap import CORRECTION_KEYS
+from .keynames import parse_key
 
 
 def pynput_combo(combo: str) -> str:
@@ -42,8 +43,7 @@ class Hotkeys:
 
     def start(self) -> str | None:
         """Start listening; None, or one line saying why hotkeys are off (the window's keys still work)."""
-        if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and \
-                (os.environ.get("PYNPUT_BACKEND_KEYBOARD") or os.environ.get("PYNPUT_BACKEND")) != "uinput":
+        if on_linux() and not x_display() and pynput_backend() != "uinput":
             return "correction hotkeys are off: no X display (DISPLAY is unset)"
         try:
             from pynput import (
@@ -71,7 +71,7 @@ class Hotkeys:
             listener.start()
             listener.wait()
         except Exception as e:  # pynput raises ImportError, Xlib errors, OSError ... where it cannot listen
-            return f"correction hotkeys are off ({type(e).__name__}: {str(e).splitlines()[0][:100] if str(e) else ''})"
+            return f"correction hotkeys are off ({describe(e)})"
         with self._lock:
             if self._stopped:  # the loop ended while this started
                 listener.stop()

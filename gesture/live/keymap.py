@@ -30,8 +30,7 @@ An app pattern is a case-insensitive regular expression searched in the focused 
 WM_CLASS instance, class and title (apps.py; X11 only). The first match in file order
 replaces [gestures] while that window has focus: a gesture it does not list does nothing.
 
-Key names are checked without importing pynput, because pynput's X backend connects to
-the display at import time and would fail (with a traceback) on a machine without one.
+Key names are checked without importing pynput (keynames.py).
 """
 from __future__ import annotations
 
@@ -44,46 +43,17 @@ from ..errors import GestureError
 from . import mouse
 from .apps import AppMap, WindowInfo, app_map, pick
 from .decide import MIN_THRESHOLD, Rule
+from .keynames import parse_key
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-# pynput.keyboard.Key members, the same on every platform pynput supports.
-KEY_NAMES = frozenset(
-    "alt alt_l alt_r alt_gr backspace caps_lock cmd cmd_l cmd_r ctrl ctrl_l ctrl_r delete down end enter esc "
-    "home left page_down page_up right shift shift_l shift_r space tab up media_play_pause media_volume_mute "
-    "media_volume_down media_volume_up media_previous media_next insert menu num_lock pause print_screen "
-    "scroll_lock".split() + [f"f{i}" for i in range(1, 21)]
-)
-ALIASES = {"return": "enter", "escape": "esc", "control": "ctrl", "win": "cmd", "super": "cmd", "del": "delete",
-           "pgup": "page_up", "pgdown": "page_down", "plus": "+", "play_pause": "media_play_pause"}
-_NAMES = sorted(KEY_NAMES | set(mouse.ACTIONS))  # for "did you mean"
 MODES = ("tap", "hold")
 RULE_FIELDS = {"key", "mouse", "amount", "mode", "threshold", "cooldown", "repeat_after"}
 TOP_FIELDS = ("gestures", "apps", "pause_gesture", "require_rest", "corrections")
 CORRECTION_KEYS = {"wrong": "ctrl+alt+x", "missed": "ctrl+alt+m"}  # hotkeys.py; [corrections] changes them
-
-
-def parse_key(text: str) -> tuple[str, ...]:
-    """'ctrl+shift+t' -> ('ctrl', 'shift', 't'); raises ValueError naming the bad part."""
-    if not isinstance(text, str) or not text:
-        raise ValueError("a key must be a non-empty string")
-    parts = [text] if text == "+" else text.split("+")
-    keys = []
-    for part in parts:
-        name = part.strip()
-        if len(name) == 1:
-            keys.append(name)
-            continue
-        name = ALIASES.get(name.lower(), name.lower())
-        if name not in KEY_NAMES and len(name) != 1:
-            raise ValueError(f"unknown key {part.strip()!r}" + (mouse.key_hint(name, len(parts) > 1) or (
-                f"{mouse.suggest(name, _NAMES)}; keys are names like space, right, ctrl, media_play_pause, f5, "
-                "or a single character")))
-        keys.append(name)
-    return tuple(keys)
 
 
 @dataclass

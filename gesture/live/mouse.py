@@ -9,11 +9,11 @@ never both.
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from dataclasses import dataclass
 
-from ..errors import GestureError
+from ..errors import GestureError, describe
+from ..util import x_display
 
 # (dx, dy) of one step, in pynput's sense: dy > 0 scrolls up, dx > 0 scrolls right.
 SCROLLS = {"scroll_up": (0, 1), "scroll_down": (0, -1), "scroll_left": (-1, 0), "scroll_right": (1, 0)}
@@ -145,9 +145,8 @@ class Pointer:
             from pynput import mouse  # the X backend connects to the display on import
             self._ctl, self._buttons = mouse.Controller(), mouse.Button
         except Exception as e:  # ImportError, Xlib errors, OSError... on a machine pynput cannot use
-            first = str(e).splitlines()[0][:100] if str(e) else ""
-            where = "" if os.environ.get("DISPLAY") else "DISPLAY is unset; "
-            raise GestureError(f"cannot send mouse actions with pynput ({type(e).__name__}: {first}); "
+            where = "" if x_display() else "DISPLAY is unset; "
+            raise GestureError(f"cannot send mouse actions with pynput ({describe(e)}); "
                                f"{where}{NO_MOUSE_HELP}") from None
         if type(self._ctl).__module__.endswith("_dummy"):  # it would accept every action and send none
             raise GestureError(f"cannot send mouse actions: pynput's mouse backend is the dummy one "

@@ -3,11 +3,11 @@ Each remembers what is down, so that every exit path can release it."""
 from __future__ import annotations
 
 import os
-import sys
 
-from ..errors import GestureError
+from ..errors import GestureError, describe
+from ..util import on_linux, pynput_backend, x_display
 from . import mouse
-from .keymap import parse_key
+from .keynames import parse_key
 from .mouse import BUTTON_PREFIX, parse_action
 
 
@@ -97,9 +97,8 @@ NO_KEYS_HELP = ("use --dry-run to run without sending keys, run inside an X11 se
 class PynputSender(KeySender):
     def __init__(self):
         super().__init__()
-        backend = os.environ.get("PYNPUT_BACKEND_KEYBOARD") or os.environ.get("PYNPUT_BACKEND")
-        if sys.platform.startswith("linux") and backend not in ("uinput", "dummy"):
-            if not os.environ.get("DISPLAY"):
+        if on_linux() and pynput_backend() not in ("uinput", "dummy"):
+            if not x_display():
                 where = "Wayland without XWayland" if os.environ.get("WAYLAND_DISPLAY") else "no display (DISPLAY is unset)"
                 raise GestureError(f"cannot send keys: {where}; {NO_KEYS_HELP}")
         try:
@@ -108,7 +107,7 @@ class PynputSender(KeySender):
             )
             self._controller = keyboard.Controller()
         except Exception as e:  # pynput raises ImportError, Xlib errors, OSError... on a machine it cannot use
-            raise GestureError(f"cannot send keys with pynput ({type(e).__name__}: {str(e).splitlines()[0][:100] if str(e) else ''}); "
+            raise GestureError(f"cannot send keys with pynput ({describe(e)}); "
                                f"{NO_KEYS_HELP}") from None
         self._keyboard = keyboard
         self._xorg = type(self._controller).__module__.endswith("_xorg")

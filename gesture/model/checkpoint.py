@@ -6,7 +6,6 @@ a checkpoint is data and can never run code.
 """
 from __future__ import annotations
 
-import os
 import pickle
 import shutil
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import torch
 from ..config import ModelConfig
 from ..errors import GestureError
 from ..preprocess import PreprocessConfig
+from ..util import atomic_write
 from . import framenet, livefile
 from .head import check as head_check
 from .net import GestureNet
@@ -72,16 +72,7 @@ def save(path: Path | str, model: GestureNet, labels: list[str], none_label: str
         "onnx": torch.frombuffer(bytearray(graph), dtype=torch.uint8),
         "onnx_weights": framenet.weights_hash(model.state_dict()),
     }
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_write(path, lambda tmp: torch.save(payload, tmp), fsync=True)
     # Beside it, what the live loop reads without torch (livefile.py): the graph and the settings.
     livefile.write(path, Checkpoint(model, list(labels), none_label, pcfg, meta, head, prior, graph))
     return path
@@ -107,9 +98,7 @@ def keep_previous(path: Path | str) -> dict | None:
     prev = previous_path(path)
     for src, dst in ((path, prev), (livefile.path_for(path), livefile.path_for(prev))):
         if src.is_file():
-            tmp = dst.with_name(f".{dst.name}.tmp")
-            shutil.copy2(src, tmp)
-            os.replace(tmp, dst)
+            atomic_write(dst, lambda tmp, src=src: shutil.copy2(src, tmp))
     metrics = old.meta.get("metrics", {})
     return {"path": prev, "accuracy": metrics.get("accuracy"), "split": metrics.get("split")}
 

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from ..errors import GestureError
+from ..util import ort_session, softmax
 
 INPUT, OUTPUT = "input", "logits"
 OPSET = 17
@@ -60,11 +61,6 @@ def have_onnxruntime() -> bool:
     return True
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = np.exp(z - z.max(1, keepdims=True))
-    return z / z.sum(1, keepdims=True)
-
-
 class FrameNet:
     """The checkpoint's network on standardised (N, 3, S, S) float32 arrays -> (N, classes) probabilities."""
 
@@ -78,10 +74,7 @@ class FrameNet:
             except ImportError:
                 ort, why = None, "onnxruntime is not installed (pip install onnxruntime)"
             if ort is not None:
-                opts = ort.SessionOptions()
-                opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
-                opts.log_severity_level = 3
-                self._session = ort.InferenceSession(ck.onnx, opts, providers=["CPUExecutionProvider"])
+                self._session = ort_session(ck.onnx, threads)
                 self.backend = "onnxruntime"
         if self._session is None:
             import torch
@@ -95,7 +88,7 @@ class FrameNet:
 
     def probs(self, x: np.ndarray) -> np.ndarray:
         if self._session is not None:
-            return _softmax(self._session.run(None, {INPUT: x})[0])
+            return softmax(self._session.run(None, {INPUT: x})[0])
         import torch
 
         # Its own thread count, and the caller's back afterwards (a benchmark trains next).

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import GestureError
 from ..prior.features import FEATURES_VERSION, WRIST, features
+from ..util import softmax
 from .verify import apply as verify_apply
 from .verify import build as verify_build
 
@@ -107,9 +108,7 @@ class LandmarkHead:
     def probs(self, points: np.ndarray) -> np.ndarray:
         """Class probabilities, with the verifier's word: an unfamiliar hand's gesture goes to no-gesture."""
         h = self.hidden(points)
-        z = h @ self.w2 + self.b2
-        z = np.exp(z - z.max(1, keepdims=True))
-        p = z / z.sum(1, keepdims=True)
+        p = softmax(h @ self.w2 + self.b2)
         if self.bank is None or not self.cfg.verify:
             return p
         return verify_apply(h, p, self.bank, self.bank_y, self.tau, int(self.state["none"]), self.cfg.verify)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 
 from ..errors import GestureError
 from ..preprocess import PreprocessConfig
+from ..util import atomic_write
 
 VERSION = 2  # 2: the model's version and data folder, for corrections in `gesture run`
 
@@ -73,15 +73,8 @@ def write(ckpt_path: Path, ck) -> Path:
     meta = {"version": VERSION, "checkpoint_sha256": _sha256(Path(ckpt_path)), "labels": ck.labels,
             "none_label": ck.none_label, "preprocess": ck.preprocess.to_dict(), "head": head, "prior": ck.prior,
             "model": {"version": ck.meta.get("version", 1), "data": {"root": ck.meta.get("data", {}).get("root")}}}
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        write_npz(tmp, {"graph": np.frombuffer(ck.onnx, np.uint8),
-                        "meta": np.frombuffer(json.dumps(meta).encode(), np.uint8)})
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return out
+    return atomic_write(out, lambda tmp: write_npz(tmp, {"graph": np.frombuffer(ck.onnx, np.uint8),
+                                                          "meta": np.frombuffer(json.dumps(meta).encode(), np.uint8)}))
 
 
 def load(ckpt_path: Path | str) -> tuple[LiveModel | None, str]:

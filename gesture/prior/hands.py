@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import GestureError
 from ..paths import WEIGHTS
+from ..util import ort_session
 
 PALM_MODEL, LANDMARK_MODEL = "palm_detection_lite.onnx", "hand_landmark_lite.onnx"
 
@@ -40,16 +41,13 @@ class OnnxRunner:
 
     def __init__(self, path: Path, threads: int = 1):
         try:
-            import onnxruntime as ort  # only needed here, so importing gesture.prior.hands stays cheap
+            import onnxruntime  # noqa: F401  (only needed here, so importing gesture.prior.hands stays cheap)
         except ImportError as e:
             raise GestureError("hand tracking needs onnxruntime: pip install onnxruntime") from e
         if not path.is_file():
             raise GestureError(f"hand model {path} is missing: make it from MediaPipe's .tflite with gesture/tools/tflite_onnx.py")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
-        opts.log_severity_level = 3
         try:
-            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            self.session = ort_session(str(path), threads)
         except Exception as e:  # onnxruntime raises its own types for truncated or foreign files
             raise GestureError(f"hand model {path} cannot be read ({type(e).__name__}): re-create it with gesture/tools/tflite_onnx.py") from e
         self.input = self.session.get_inputs()[0].name

@@ -1,1 +1,1 @@
-"""The benchmark's sections that live in their own modules."""
+"""The benchmark's sections, one module each: `figures(ctx) -> list[Figure]`, registered in suite.py."""

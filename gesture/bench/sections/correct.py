@@ -139,134 +139,154 @@ def _false(events, truth: np.ndarray, after: int) -> int:
     return sum(e["event"] in ("tap", "press") and e["frame"] > after and truth[e["frame"]] not in KNOWN for e in events)
 
 
-def figures(ctx: Context) -> list[Figure]:
-    from ...config import TRAIN_STEPS, TrainConfig
-    from ...data.dataset import scan
-    from ...learn.train import train
-    from ...live.corrections import Commands
-    from ...live.loop import RunConfig, run
-    from ...live.senders import DryRunSender
-    from .. import protocols, replay
+class Harness:
+    """A model trained by `gesture train` on asl-frames folds 1-4, and replays through the real
+    loop that can start again from that model and its data."""
 
-    if not have_datasets(ctx, "correct", ("asl-frames", "finger-count", "hagrid-people")):
-        return []
-    root = ctx.datasets
-    mach = f"{cores()} cores, no GPU"
-    figures: list[Figure] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    def __init__(self, ctx: Context, tmp: Path):
+        from ...config import TRAIN_STEPS, TrainConfig
+        from ...data.dataset import scan
+        from ...learn.train import train
+        from .. import protocols
+
+        self.tmp = tmp
         held = protocols.asl_block(0)
-        side = [s for s in scan(root / "asl-frames").samples if s.label in KNOWN + ["nothing"] and not held(s)]
-        data = link_folder(side[::2] if ctx.quick else side, tmp / "data")
-        ckpt = tmp / "model" / "gesture.pt"
+        side = [s for s in scan(ctx.datasets / "asl-frames").samples
+                if s.label in KNOWN + ["nothing"] and not held(s)]
+        self.data = link_folder(side[::2] if ctx.quick else side, tmp / "data")
+        self.ckpt = tmp / "model" / "gesture.pt"
         # The replay shows hagrid-people's idle hands: leave that set's shipped idle hands out.
         # --quick: half the frames and a sixth of the network's steps, never a few epochs: the
         # landmark head keeps its fixed steps, so the model still fires, and there is something to correct.
-        cfg = TrainConfig(data=data, out=ckpt, idle_exclude=("hagrid-people",), steps=120 if ctx.quick else TRAIN_STEPS)
+        cfg = TrainConfig(data=self.data, out=self.ckpt, idle_exclude=("hagrid-people",),
+                          steps=120 if ctx.quick else TRAIN_STEPS)
         train(cfg, log=lambda *a: None, progress=False)
-        pristine = ckpt.read_bytes(), (ckpt.parent / "gesture.live.npz").read_bytes()
+        self.pristine = self.ckpt.read_bytes(), (self.ckpt.parent / "gesture.live.npz").read_bytes()
+        self.keys = tmp / "keys.toml"
+        self.keys.write_text(tap_map(KNOWN))
 
-        keys = tmp / "keys.toml"
-        keys.write_text(tap_map(KNOWN))
+    def play(self, clip, name, observe=None, commands=None, wait=False, realtime=False):
+        from ...live.loop import RunConfig, run
+        from ...live.senders import DryRunSender
+        from .. import replay
 
-        def play(clip, name, observe=None, commands=None, wait=False, realtime=False):
-            log = tmp / f"{name}.jsonl"
-            log.unlink(missing_ok=True)  # run() appends to an event log
-            summary = run(RunConfig(checkpoint=ckpt, source=str(clip), keys=keys, preview=False, log=log,
-                                    data=data, hotkeys=False, wait_for_updates=wait, realtime=realtime),
-                          sender=DryRunSender(), log=lambda *a: None, commands=commands, observe=observe)
-            return summary, replay.read_events(log)
+        log = self.tmp / f"{name}.jsonl"
+        log.unlink(missing_ok=True)  # run() appends to an event log
+        summary = run(RunConfig(checkpoint=self.ckpt, source=str(clip), keys=self.keys, preview=False, log=log,
+                                data=self.data, hotkeys=False, wait_for_updates=wait, realtime=realtime),
+                      sender=DryRunSender(), log=lambda *a: None, commands=commands, observe=observe)
+        return summary, replay.read_events(log)
 
-        def restore():  # every replay starts from the model gesture train made, and its data
-            ckpt.write_bytes(pristine[0])
-            (ckpt.parent / "gesture.live.npz").write_bytes(pristine[1])
-            for d in data.glob(f"*/{CORRECTION_PREFIX}*"):
-                shutil.rmtree(d)
+    def restore(self) -> None:
+        """Every replay starts from the model gesture train made, and its data."""
+        self.ckpt.write_bytes(self.pristine[0])
+        (self.ckpt.parent / "gesture.live.npz").write_bytes(self.pristine[1])
+        for d in self.data.glob(f"*/{CORRECTION_PREFIX}*"):
+            shutil.rmtree(d)
 
-        kinds = unknown_kinds(root)
-        rounds = 4 if ctx.quick else ROUNDS
-        rows, total_before, total_after, secs, delays, missed, first_clip = [], 0, 0, [], [], [], None
-        for kind in (["W"] if ctx.quick else list(kinds)):
-            frames, segments = build_replay(root, kinds[kind], rounds=rounds)
-            # The rest: from the third round on. Corrections come only before it, so with and
-            # without them the same frames are counted.
-            after = segments[4 * CORRECTION_ROUNDS].start - 1
-            clip = replay.write_video(frames, tmp / "correct.mp4")
-            restore()
-            _, plain = play(clip, f"{kind}-plain")
-            commands = Commands()
-            user = User(segments, commands, first=1 if ctx.quick else CORRECT_FIRST, until=after)
-            summary, fixed = play(clip, f"{kind}-fixed", user, commands, wait=True)
-            before_n, after_n = _false(plain, user.truth, after), _false(fixed, user.truth, after)
-            rest = [seg for seg in segments if seg.start > after]
-            sc = replay.score([e for e in fixed if e["frame"] > after], rest, "nothing", set(KNOWN))
-            secs += [r["seconds"] for r in summary["trainings"]]
-            delays += sc["delays"]
-            missed += sc["missed"]
-            total_before, total_after = total_before + before_n, total_after + after_n
-            rows.append(f"{kind}: {before_n} -> {after_n} in frames {after + 1}-{len(frames) - 1} "
-                        f"(corrections at {user.made}; {_false(plain, user.truth, -1)} in the whole plain replay)")
-            ctx.log(f"[correct] {rows[-1]}")
-            if first_clip is None:
-                first_clip = (frames, plain, segments)
-        cut = 1 - total_after / total_before if total_before else float("nan")
-        what = (f"each replay: {rounds} rounds of 20 'nothing', the shape, 20 'nothing', one of A, B, L, V (30 "
-                "held-out block-fold-0 frames) at 30 fps; model by gesture train on folds 1-4 of A, B, L, V, "
-                f"nothing; x ten frames after each of the first three false presses of the first "
-                f"{CORRECTION_ROUNDS} rounds; the rest is rounds {CORRECTION_ROUNDS + 1}-{rounds}")
-        figures += [
-            Figure("correct", "false presses in the rest of the replays, no correction", total_before, "presses",
-                   detail=("quick: W only, 4 rounds, one correction, the model trained on every other frame for "
-                           "120 steps; " if ctx.quick else "")
-                   + f"{'; '.join(rows)}; {what}"),
-            Figure("correct", "false presses in the rest of the replays, after correcting the first 1-3",
-                   total_after, "presses", detail=f"the same frames, the same loop; {total_before} without correcting"),
-            Figure("correct", "cut in false presses by correcting", cut, "", target=ctx.target(0.90),
-                   better="higher", detail=f"{total_before} -> {total_after} presses; shapes never corrected "
-                                           "keep firing: each kind is its own replay"),
-            Figure("correct", "after correcting: slowest gesture, frames to its key",
-                   max(delays) if delays else 999, "frames", target=ctx.target(3),
-                   detail=f"delays {delays}, missed {missed or 'none'}, in the rest of the replays"),
-        ]
-        if secs:
-            figures.append(Figure("correct", "relearning time (median)", float(np.median(secs)), "s", target=15.0,
-                                  detail=f"each relearning {secs} s, from the correction to the saved model, in its "
-                                         f"own process at lower priority, one thread; {mach}"))
 
+def figures(ctx: Context) -> list[Figure]:
+    if not have_datasets(ctx, "correct", ("asl-frames", "finger-count", "hagrid-people")):
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        h = Harness(ctx, Path(tmp))
+        figures, first_clip = _corrected(ctx, h)
         if ctx.quick:
             ctx.log("[correct] quick: the real-time replay (about a minute of wall time) is left out")
             return figures
-        # Speed: 640x480 in real time at 30 fps, as from a webcam, with one correction at the
-        # first false press: the relearning's wall time beside a running loop, and its frame rate.
+        return figures + _while_relearning(ctx, h, *first_clip)
 
-        frames, plain, segments = first_clip
-        truth = User(segments, None).truth
-        first_false = min((e["frame"] for e in plain if e["event"] in ("tap", "press") and truth[e["frame"]] not in KNOWN),
-                          default=0)
-        # Long enough to relearn: the clip runs 25 s past the correction.
-        big = [replay.pad(cv2.resize(frames[i % len(frames)], (320, 320))) for i in range(first_false + 25 * 30)]
-        restore()
-        clip = replay.write_video(big, tmp / "speed.mp4")
-        base, _ = play(clip, "speed-plain", realtime=True)  # the same clip with nothing to relearn
+
+def _corrected(ctx: Context, h: Harness) -> tuple[list[Figure], tuple]:
+    """Each kind of false press replayed twice, without and with the user's first corrections."""
+    from ...live.corrections import Commands
+    from .. import replay
+
+    kinds = unknown_kinds(ctx.datasets)
+    rounds = 4 if ctx.quick else ROUNDS
+    rows, total_before, total_after, secs, delays, missed, first_clip = [], 0, 0, [], [], [], None
+    for kind in (["W"] if ctx.quick else list(kinds)):
+        frames, segments = build_replay(ctx.datasets, kinds[kind], rounds=rounds)
+        # The rest: from the third round on. Corrections come only before it, so with and
+        # without them the same frames are counted.
+        after = segments[4 * CORRECTION_ROUNDS].start - 1
+        clip = replay.write_video(frames, h.tmp / "correct.mp4")
+        h.restore()
+        _, plain = h.play(clip, f"{kind}-plain")
         commands = Commands()
-        sp, _ = play(clip, "speed", User(segments, commands, first=1, until=len(frames)), commands, realtime=True)
-        if sp["trainings"]:
-            t, b = sp["trainings"][0], base["realtime"]
-            figures += [
-                Figure("correct", "frame rate while relearning, 640x480 (median second)", t["fps_median"] or 0.0,
-                       "fps", target=30.0, better="higher",
-                       detail=f"{t['frames_while']} frames due in the {t['wall_seconds']} s the relearning took, the "
-                              f"clip played at its 30 fps in real time; a second counts the frames due in it less "
-                              f"those a 30 fps camera would have dropped (done over a frame's time late); {mach}"),
-                Figure("correct", "frame rate while relearning, 640x480 (worst second)", t["fps_worst"] or 0.0,
-                       "fps", target=30.0, better="higher",
-                       detail=f"{t['late_frames']} frames late while it relearned; the same clip with no relearning: "
-                              f"worst second {b['fps_worst']:.0f} fps, {b['late_frames']} late in {b['frames_while']}"
-                              + (" (a late frame is the hand prior finding a hand anew: 20-40 ms on the slower "
-                                 "machine)" if t["late_frames"] or b["late_frames"] else "")),
-                Figure("correct", "relearning time beside the running loop", t["wall_seconds"], "s", target=15.0,
-                       detail="from the correction to the new model swapped in, while the loop above ran"),
-            ]
-        else:
-            ctx.log(f"[correct] the real-time replay ended before a relearning finished ({sp['frames']} frames)")
-    return figures
+        user = User(segments, commands, first=1 if ctx.quick else CORRECT_FIRST, until=after)
+        summary, fixed = h.play(clip, f"{kind}-fixed", user, commands, wait=True)
+        before_n, after_n = _false(plain, user.truth, after), _false(fixed, user.truth, after)
+        rest = [seg for seg in segments if seg.start > after]
+        sc = replay.score([e for e in fixed if e["frame"] > after], rest, "nothing", set(KNOWN))
+        secs += [r["seconds"] for r in summary["trainings"]]
+        delays += sc["delays"]
+        missed += sc["missed"]
+        total_before, total_after = total_before + before_n, total_after + after_n
+        rows.append(f"{kind}: {before_n} -> {after_n} in frames {after + 1}-{len(frames) - 1} "
+                    f"(corrections at {user.made}; {_false(plain, user.truth, -1)} in the whole plain replay)")
+        ctx.log(f"[correct] {rows[-1]}")
+        if first_clip is None:
+            first_clip = (frames, plain, segments)
+    cut = 1 - total_after / total_before if total_before else float("nan")
+    what = (f"each replay: {rounds} rounds of 20 'nothing', the shape, 20 'nothing', one of A, B, L, V (30 "
+            "held-out block-fold-0 frames) at 30 fps; model by gesture train on folds 1-4 of A, B, L, V, "
+            f"nothing; x ten frames after each of the first three false presses of the first "
+            f"{CORRECTION_ROUNDS} rounds; the rest is rounds {CORRECTION_ROUNDS + 1}-{rounds}")
+    figures = [
+        Figure("correct", "false presses in the rest of the replays, no correction", total_before, "presses",
+               detail=("quick: W only, 4 rounds, one correction, the model trained on every other frame for "
+                       "120 steps; " if ctx.quick else "")
+               + f"{'; '.join(rows)}; {what}"),
+        Figure("correct", "false presses in the rest of the replays, after correcting the first 1-3",
+               total_after, "presses", detail=f"the same frames, the same loop; {total_before} without correcting"),
+        Figure("correct", "cut in false presses by correcting", cut, "", target=ctx.target(0.90),
+               better="higher", detail=f"{total_before} -> {total_after} presses; shapes never corrected "
+                                       "keep firing: each kind is its own replay"),
+        Figure("correct", "after correcting: slowest gesture, frames to its key",
+               max(delays) if delays else 999, "frames", target=ctx.target(3),
+               detail=f"delays {delays}, missed {missed or 'none'}, in the rest of the replays"),
+    ]
+    if secs:
+        figures.append(Figure("correct", "relearning time (median)", float(np.median(secs)), "s", target=15.0,
+                              detail=f"each relearning {secs} s, from the correction to the saved model, in its "
+                                     f"own process at lower priority, one thread; {cores()} cores, no GPU"))
+    return figures, first_clip
+
+
+def _while_relearning(ctx: Context, h: Harness, frames, plain, segments) -> list[Figure]:
+    """Speed: 640x480 in real time at 30 fps, as from a webcam, with one correction at the
+    first false press: the relearning's wall time beside a running loop, and its frame rate."""
+    from ...live.corrections import Commands
+    from .. import replay
+
+    mach = f"{cores()} cores, no GPU"
+    truth = User(segments, None).truth
+    first_false = min((e["frame"] for e in plain if e["event"] in ("tap", "press") and truth[e["frame"]] not in KNOWN),
+                      default=0)
+    # Long enough to relearn: the clip runs 25 s past the correction.
+    big = [replay.pad(cv2.resize(frames[i % len(frames)], (320, 320))) for i in range(first_false + 25 * 30)]
+    h.restore()
+    clip = replay.write_video(big, h.tmp / "speed.mp4")
+    base, _ = h.play(clip, "speed-plain", realtime=True)  # the same clip with nothing to relearn
+    commands = Commands()
+    sp, _ = h.play(clip, "speed", User(segments, commands, first=1, until=len(frames)), commands, realtime=True)
+    if not sp["trainings"]:
+        ctx.log(f"[correct] the real-time replay ended before a relearning finished ({sp['frames']} frames)")
+        return []
+    t, b = sp["trainings"][0], base["realtime"]
+    return [
+        Figure("correct", "frame rate while relearning, 640x480 (median second)", t["fps_median"] or 0.0,
+               "fps", target=30.0, better="higher",
+               detail=f"{t['frames_while']} frames due in the {t['wall_seconds']} s the relearning took, the "
+                      f"clip played at its 30 fps in real time; a second counts the frames due in it less "
+                      f"those a 30 fps camera would have dropped (done over a frame's time late); {mach}"),
+        Figure("correct", "frame rate while relearning, 640x480 (worst second)", t["fps_worst"] or 0.0,
+               "fps", target=30.0, better="higher",
+               detail=f"{t['late_frames']} frames late while it relearned; the same clip with no relearning: "
+                      f"worst second {b['fps_worst']:.0f} fps, {b['late_frames']} late in {b['frames_while']}"
+                      + (" (a late frame is the hand prior finding a hand anew: 20-40 ms on the slower "
+                         "machine)" if t["late_frames"] or b["late_frames"] else "")),
+        Figure("correct", "relearning time beside the running loop", t["wall_seconds"], "s", target=15.0,
+               detail="from the correction to the new model swapped in, while the loop above ran"),
+    ]

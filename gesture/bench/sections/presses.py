@@ -74,22 +74,18 @@ class Tally:
         return self.presses / max(1, self.frames) * 30 * 3600
 
 
-def figures(ctx: Context) -> list[Figure]:
-    from ...data.dataset import scan
-    from ...model import checkpoint
-    from .. import peer, protocols, replay
+class Footage:
+    """The replays of one run, played by gesture through the live loop and by the peer through
+    the same decision rules, tallied side by side."""
 
-    if not have_datasets(ctx, "presses", ("hagrid-people", "asl-frames")):
-        return []
-    python = peer.peer_python()
-    if python is None:
-        ctx.log(f"[presses] the peer is skipped: no {peer.PEER_VENV.name} (make it with scripts/peer-setup)")
-    quick = f"quick: {ctx.train_config().epochs} epochs, hagrid fold 0, a quarter of its images; " if ctx.quick else ""
-    ours, theirs = Tally(), Tally()
-    runs = []  # what each replay was, for the detail line
+    def __init__(self, ctx: Context, python, tmp: Path):
+        self.ctx, self.python, self.tmp = ctx, python, tmp
+        self.ours, self.theirs, self.runs = Tally(), Tally(), []  # runs: what each replay was
 
-    def play(name, data, train_side, ck, parts, none, hold, pad, tmp):
-        labels = data.labels
+    def play(self, name, data, train_side, ck, parts, none, hold, pad) -> None:
+        from .. import peer, replay
+
+        ctx, tmp, labels = self.ctx, self.tmp, data.labels
         frames, segments = replay.build(parts)
         if pad:
             frames = [replay.pad(f) for f in frames]
@@ -100,52 +96,84 @@ def figures(ctx: Context) -> list[Figure]:
         clip = replay.write_video((f for f in frames for _ in range(hold)), tmp / f"{name}.mp4")
         summary, events = replay_live(ctx, ck, clip, tmp / "keys.toml", tmp, name)
         s = replay.score(events, segments, none, set(known))
-        ours.add(s)
-        runs.append(f"{name}: {summary['frames']} frames, {s['false_presses']} presses on idle hands or empty scenes, "
-                    f"{s['unknown_presses']} on unknown shapes ({s['unknown_by_gesture'] or 'none'})")
-        ctx.log(f"[presses] {runs[-1]}")
-        if python is not None:
-            lm = peer.extract(data.samples, python)
+        self.ours.add(s)
+        self.runs.append(f"{name}: {summary['frames']} frames, {s['false_presses']} presses on idle hands or empty "
+                         f"scenes, {s['unknown_presses']} on unknown shapes ({s['unknown_by_gesture'] or 'none'})")
+        ctx.log(f"[presses] {self.runs[-1]}")
+        if self.python is not None:
+            lm = peer.extract(data.samples, self.python)
             mlp = peer.fit(data.samples, lm, labels, train_side)
-            shown = peer.extract_frames(frames, python)
+            shown = peer.extract_frames(frames, self.python)
             p = np.repeat(peer.probs(mlp, shown.found, shown.points, labels.index(none)), hold, axis=0)
             ps = replay.score(replay.decide(p, labels, none, keys), segments, none, set(known))
-            theirs.add(ps)
+            self.theirs.add(ps)
             ctx.log(f"[presses] peer, {name}: {ps['false_presses']} + {ps['unknown_presses']} presses")
 
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        root = ctx.datasets / "hagrid-people"
-        everything = scan(root).samples
-        none = "no_gesture"
-        gestures = sorted({s.label for s in everything} - {none})
-        names: dict[str, list[str]] = {}
-        for s in everything:
-            names.setdefault(s.label, []).append(s.path.name)
-        second = {label: set(sorted(v)[len(v) // 2:]) for label, v in names.items()}
-        test = (lambda s: s.path.name in second[s.label])
-        for fold in (0,) if ctx.quick else (0, 1):
-            known = gestures[fold::2]
-            data, pcfg, _, cfg = protocols.load(root, ctx.train_config(), labels=known + [none])
-            train_side = [i for i, s in enumerate(data.samples) if not test(s)]
-            # The shipped idle hands include hagrid-people's: leave them out where it is scored.
-            _, ck = protocols.train_on(data, train_side, replace(cfg, idle_exclude=("hagrid-people",)), pcfg,
-                                       ctx.progress)
-            parts = _hagrid_parts(everything, none, test, 4 if ctx.quick else 1)
-            play(f"hagrid{fold}", data, train_side, checkpoint.write(tmp / f"hagrid{fold}.pt", ck), parts, none,
-                 6 if ctx.quick else HOLD, True, tmp)
-        if not ctx.quick:
-            aroot = ctx.datasets / "asl-frames"
-            test = protocols.asl_block(0)
-            data, pcfg, _, cfg = protocols.load(aroot, ctx.train_config(), labels=["A", "B", "L", "V", "nothing"])
-            train_side = [i for i, s in enumerate(data.samples) if not test(s)]
-            _, ck = protocols.train_on(data, train_side, cfg, pcfg, ctx.progress)
-            play("asl", data, train_side, checkpoint.write(tmp / "asl.pt", ck), _asl_parts(scan(aroot).samples, test),
-                 "nothing", ASL_HOLD, False, tmp)
 
+def figures(ctx: Context) -> list[Figure]:
+    from .. import peer
+
+    if not have_datasets(ctx, "presses", ("hagrid-people", "asl-frames")):
+        return []
+    python = peer.peer_python()
+    if python is None:
+        ctx.log(f"[presses] the peer is skipped: no {peer.PEER_VENV.name} (make it with scripts/peer-setup)")
+    with tempfile.TemporaryDirectory() as tmp:
+        f = Footage(ctx, python, Path(tmp))
+        _hagrid(f)
+        if not ctx.quick:
+            _asl(f)
+    return _tallied(f)
+
+
+def _hagrid(f: Footage) -> None:
+    from ...data.dataset import scan
+    from ...model import checkpoint
+    from .. import protocols
+
+    ctx = f.ctx
+    root = ctx.datasets / "hagrid-people"
+    everything = scan(root).samples
+    none = "no_gesture"
+    gestures = sorted({s.label for s in everything} - {none})
+    names: dict[str, list[str]] = {}
+    for s in everything:
+        names.setdefault(s.label, []).append(s.path.name)
+    second = {label: set(sorted(v)[len(v) // 2:]) for label, v in names.items()}
+    test = (lambda s: s.path.name in second[s.label])
+    for fold in (0,) if ctx.quick else (0, 1):
+        known = gestures[fold::2]
+        data, pcfg, _, cfg = protocols.load(root, ctx.train_config(), labels=known + [none])
+        train_side = [i for i, s in enumerate(data.samples) if not test(s)]
+        # The shipped idle hands include hagrid-people's: leave them out where it is scored.
+        _, ck = protocols.train_on(data, train_side, replace(cfg, idle_exclude=("hagrid-people",)), pcfg,
+                                   ctx.progress)
+        parts = _hagrid_parts(everything, none, test, 4 if ctx.quick else 1)
+        f.play(f"hagrid{fold}", data, train_side, checkpoint.write(f.tmp / f"hagrid{fold}.pt", ck), parts, none,
+               6 if ctx.quick else HOLD, True)
+
+
+def _asl(f: Footage) -> None:
+    from ...data.dataset import scan
+    from ...model import checkpoint
+    from .. import protocols
+
+    ctx = f.ctx
+    aroot = ctx.datasets / "asl-frames"
+    test = protocols.asl_block(0)
+    data, pcfg, _, cfg = protocols.load(aroot, ctx.train_config(), labels=["A", "B", "L", "V", "nothing"])
+    train_side = [i for i, s in enumerate(data.samples) if not test(s)]
+    _, ck = protocols.train_on(data, train_side, cfg, pcfg, ctx.progress)
+    f.play("asl", data, train_side, checkpoint.write(f.tmp / "asl.pt", ck), _asl_parts(scan(aroot).samples, test),
+           "nothing", ASL_HOLD, False)
+
+
+def _tallied(f: Footage) -> list[Figure]:
+    ctx, ours, theirs = f.ctx, f.ours, f.theirs
+    quick = f"quick: {ctx.train_config().epochs} epochs, hagrid fold 0, a quarter of its images; " if ctx.quick else ""
     minutes = ours.frames / 30 / 60
     detail = (f"{quick}{ours.presses} presses in {minutes:.1f} minutes of idle hands, empty scenes and unknown shapes "
-              f"at 30 fps, through the live loop; " + "; ".join(runs) + f"; {cores()} cores, no GPU")
+              f"at 30 fps, through the live loop; " + "; ".join(f.runs) + f"; {cores()} cores, no GPU")
     figures = [
         Figure("presses", "false presses per hour, idle hands and unknown shapes", ours.per_hour, "per hour",
                detail=detail),
@@ -154,18 +182,17 @@ def figures(ctx: Context) -> list[Figure]:
                detail=f"{ours.in3} of {ours.known} ({ours.fired} fired at all, median delay "
                       f"{np.median(ours.delays) if ours.delays else float('nan'):.0f} frames), in the same replays"),
     ]
-    if python is not None:
-        figures += [
-            Figure("presses", "peer: false presses per hour, idle hands and unknown shapes", theirs.per_hour,
-                   "per hour", compare=ours.per_hour,
-                   detail=f"{theirs.presses} presses on the same frames, each image landmarked once as a still, its "
-                          "MLP's probabilities through the same decision rules"),
-            Figure("presses", "peer: known gestures fired within 3 frames", theirs.in3 / max(1, theirs.known), "",
-                   better="higher", compare=ours.in3 / max(1, ours.known),
-                   detail=f"{theirs.in3} of {theirs.known}"),
-            Figure("presses", "gesture / peer false presses per hour", ours.per_hour / theirs.per_hour
-                   if theirs.per_hour else (0.0 if ours.per_hour == 0 else float("inf")), "x",
-                   target=ctx.target(0.1), detail="the issue's target: at most a tenth of the peer's"),
-        ]
-    return figures
-
+    if f.python is None:
+        return figures
+    return figures + [
+        Figure("presses", "peer: false presses per hour, idle hands and unknown shapes", theirs.per_hour,
+               "per hour", compare=ours.per_hour,
+               detail=f"{theirs.presses} presses on the same frames, each image landmarked once as a still, its "
+                      "MLP's probabilities through the same decision rules"),
+        Figure("presses", "peer: known gestures fired within 3 frames", theirs.in3 / max(1, theirs.known), "",
+               better="higher", compare=ours.in3 / max(1, ours.known),
+               detail=f"{theirs.in3} of {theirs.known}"),
+        Figure("presses", "gesture / peer false presses per hour", ours.per_hour / theirs.per_hour
+               if theirs.per_hour else (0.0 if ours.per_hour == 0 else float("inf")), "x",
+               target=ctx.target(0.1), detail="the issue's target: at most a tenth of the peer's"),
+    ]

@@ -1,0 +1,55 @@
+"""Small pieces the whole package shares, each written once: writing a file whole or not at
+all, an ONNX Runtime session, softmax, and whether there is a display to talk to."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def atomic_write(path: Path | str, write, fsync: bool = False) -> Path:
+    """Write `path` whole or not at all: `write(tmp)` fills a hidden file beside it, which then
+    replaces `path` in one step. A failure leaves the old file as it was, and no temporary."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        write(tmp)
+        if fsync:  # on disk before the rename, so a power cut cannot leave an empty file behind
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def ort_session(model: bytes | str, threads: int):
+    """An ONNX Runtime session on the CPU, `threads` for its operators and quiet unless it fails."""
+    import onnxruntime as ort  # imported on first use: the caller says what to install when it is missing
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+    opts.log_severity_level = 3
+    return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of logits (N, classes)."""
+    z = np.exp(z - z.max(1, keepdims=True))
+    return z / z.sum(1, keepdims=True)
+
+
+def x_display() -> bool:
+    """Whether an X display is named (DISPLAY): pynput, the focus watcher and the hotkeys need one on Linux."""
+    return bool(os.environ.get("DISPLAY"))
+
+
+def pynput_backend() -> str | None:
+    """The keyboard backend pynput was told to use, if any (uinput and dummy need no display)."""
+    return os.environ.get("PYNPUT_BACKEND_KEYBOARD") or os.environ.get("PYNPUT_BACKEND")
+
+
+def on_linux() -> bool:
+    return sys.platform.startswith("linux")
