@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gesture.errors import GestureError
-from gesture.prior.hands import LANDMARK_MODEL, PALM_MODEL, WEIGHTS, HandTracker
+from gesture.prior.hands import LANDMARK_MODEL, PALM_MODEL, WEIGHTS, HandTracker, Wake
 
 # MediaPipe 0.10.21 (static_image_mode=True, model_complexity=0, max_num_hands=1) on
 # hagrid-people/palm/palm_00001.jpg (332x336): the 21 landmarks in pixels, label "Right", score 0.967.
@@ -78,3 +78,30 @@ def test_unreadable_weights_is_a_user_error(tmp_path):
         (tmp_path / name).write_bytes(b"not an onnx model")
     with pytest.raises(GestureError, match="cannot be read"):
         HandTracker(tmp_path)
+
+
+def test_wake_looks_again_only_when_the_picture_changes_or_the_wait_is_over():
+    rng = np.random.default_rng(0)
+    room = rng.integers(0, 255, (480, 640, 3), np.uint8)
+
+    def noisy(frame):  # sensor noise, as a still webcam delivers the same room
+        return np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
+
+    wake = Wake(every=8)
+    looks = [wake(noisy(room)) for _ in range(20)]
+    assert looks[0] and looks[8] and looks[16] and sum(looks) == 3  # a still room: every 8th frame
+    entered = room.copy()
+    entered[200:300, 300:380] = 255  # something the size of a hand comes in
+    assert wake(entered) and not wake(noisy(entered))  # looked at once, then the new room is still
+    wake.reset()
+    assert wake(noisy(entered))  # a hand just lost: look at once
+
+
+def test_a_hand_that_enters_a_still_room_is_found_on_its_first_frame(weights, photo):
+    wall = np.full_like(photo, 128)
+    tracker = HandTracker(weights, wake=Wake())
+    assert all(tracker(wall) is None for _ in range(10))
+    ran = sum(tracker.detected for _ in range(10) if tracker(wall) is None)
+    assert ran <= 2, "a still, empty room is looked at a few times a second, not on every frame"
+    assert tracker(photo) is not None and tracker.detected  # the picture changed: detected at once
+    assert tracker(np.roll(photo, 3, axis=1)) is not None and not tracker.detected  # then tracked

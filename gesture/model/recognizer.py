@@ -60,7 +60,7 @@ class Recognizer:
         self.tracker = None
         if self.head is not None:
             prior.check(ck.prior, where)
-            self.tracker = prior.tracker(static=not video, threads=threads)
+            self.tracker = prior.tracker(static=not video, threads=threads, wake=video)
         self.hand = None  # the last frame's Hand, for the overlay
 
     def __call__(self, frame: np.ndarray) -> Reading:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import GestureError
 from ..paths import WEIGHTS
-from .hands import LANDMARK_MODEL, PALM_MODEL, HandTracker
+from .hands import LANDMARK_MODEL, PALM_MODEL, HandTracker, Wake
 
 NAME = "mediapipe-hands-lite"
 SOURCE = "mediapipe==0.10.21 (PyPI), palm_detection_lite.tflite + hand_landmark_lite.tflite, Apache-2.0"
@@ -67,9 +67,11 @@ def check(ck_prior: dict | None, where: str, weights: Path | None = None) -> Non
                            f"the {mine['name']!r} installed here; train it again with `gesture train`")
 
 
-def tracker(static: bool, threads: int = 1, weights: Path | None = None) -> HandTracker:
+def tracker(static: bool, threads: int = 1, weights: Path | None = None, wake: bool = False) -> HandTracker:
+    """A tracker on the shipped files; `wake`: in video, palm detection only when the picture changes."""
     identity(weights)
-    return HandTracker(weights if weights is not None else WEIGHTS, static=static, threads=threads)
+    return HandTracker(weights if weights is not None else WEIGHTS, static=static, threads=threads,
+                       wake=Wake() if wake and not static else None)
 
 
 def key(weights: Path | None = None) -> str:

@@ -102,18 +102,46 @@ def _transform(cx: float, cy: float, w: float, h: float, rot: float, scale: floa
     return cx, cy, side, side, rot
 
 
+class Wake:
+    """While no hand is tracked, palm detection (most of what an empty room costs) runs only when
+    the picture has changed: a 32x24 grey thumbnail differs from the one at the last detection
+    by more than `level` (of 255) in some cell, or `every` frames have passed since. A hand that
+    enters changes the picture, so it is looked for on the frame it appears; a still, empty
+    room is looked at a few times a second."""
+
+    def __init__(self, level: float = 10.0, every: int = 8):
+        self.level, self.every = level, every
+        self.ref: np.ndarray | None = None
+        self.waited = 0
+
+    def reset(self) -> None:
+        """Look on the next frame (a hand was just lost: it is likely still there)."""
+        self.ref = None
+
+    def __call__(self, bgr: np.ndarray) -> bool:
+        """Should palm detection run on this frame?"""
+        thumb = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), (32, 24), interpolation=cv2.INTER_AREA)
+        thumb = thumb.astype(np.int16)
+        if self.ref is None or self.waited + 1 >= self.every or np.abs(thumb - self.ref).max() > self.level:
+            self.ref, self.waited = thumb, 0
+            return True
+        self.waited += 1
+        return False
+
+
 class HandTracker:
     """MediaPipe's Hands(max_num_hands=1, model_complexity=0) for BGR frames.
 
     Video mode (static=False) tracks: the next frame's ROI comes from this frame's landmarks and palm
-    detection runs only when there is no hand to track. static=True detects on every frame (stills).
-    `detected` says whether the last call ran palm detection.
+    detection runs only when there is no hand to track, and with `wake` only when the picture
+    changed (Wake). static=True detects on every frame (stills). `detected` says whether the
+    last call ran palm detection.
     """
 
     runner = OnnxRunner  # anything with run(x) -> outputs; the class attribute lets a test or tool swap it
 
     def __init__(self, weights_dir: Path | None = None, static: bool = False, threads: int = 1,
-                 min_detection: float = 0.5, min_presence: float = 0.5):
+                 min_detection: float = 0.5, min_presence: float = 0.5, wake: Wake | None = None):
         d = Path(weights_dir) if weights_dir is not None else WEIGHTS
         self.palm = self.runner(d / PALM_MODEL, threads)
         self.landmark = self.runner(d / LANDMARK_MODEL, threads)
@@ -121,22 +149,30 @@ class HandTracker:
         self.anchors = _anchors()
         self.detected = False
         self._roi: tuple | None = None  # the tracked hand's ROI for the next frame
+        self.wake = None if static else wake
 
     def reset(self) -> None:
         """Forget the tracked hand: the next frame runs palm detection (a new video, a scene cut)."""
         self._roi = None
+        if self.wake is not None:
+            self.wake.reset()
 
     def __call__(self, bgr: np.ndarray) -> Hand | None:
         if bgr.ndim != 3 or bgr.shape[2] != 3 or bgr.dtype != np.uint8:
             raise ValueError(f"HandTracker wants an HxWx3 uint8 BGR frame, got {bgr.dtype} {bgr.shape}")
-        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)  # both models were trained on RGB
         roi = None if self.static else self._roi
-        self.detected = roi is None
+        self.detected = False
+        if roi is None and self.wake is not None and not self.wake(bgr):
+            return None  # nothing tracked and nothing changed: no hand came in
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)  # both models were trained on RGB
         if roi is None:
+            self.detected = True
             roi = self._detect(rgb)
             if roi is None:
                 return None
         hand = self._landmarks(rgb, roi)
+        if hand is None and self._roi is not None and self.wake is not None:
+            self.wake.reset()  # a hand just lost is likely still there: look for it on the next frame
         # hand_landmark_tracking_cpu's loopback: a lost hand (no landmarks) means detection on the next frame.
         self._roi = None if hand is None or self.static else self._roi_from_landmarks(hand.landmarks, rgb.shape)
         return hand
