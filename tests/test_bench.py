@@ -9,18 +9,24 @@ MODEL = {"default net, unfused", "default net, fused", "standard-conv twin, fuse
 CAPTURE = {"capture write rate, 640x480 video"}
 TRAIN = {"asl-frames 7 classes, 5-fold block split, mean accuracy", "asl-frames block split, slowest fold's training",
          "asl-frames late split accuracy (lighting never seen)", "sign-digits person-disjoint accuracy"}
-RUN_SPEED = {"640x480 replay, processing per frame (p50)", "a 30 fps camera's cost, share of one core"}
+RUN_SPEED = {"640x480 replay, whole-frame network alone, per frame (p50)"}
+SPEED = {"loop per frame with a hand in view, prior included (p50)", "loop per frame in an empty room (p50)",
+         "a 30 fps camera's cost with a hand in view, share of one core", "empty room / hand in view, per frame",
+         "frames from a hand's entry to its first landmarks (slowest)"}
+SPEED_PEER = {"peer: per frame with a hand in view (p50)", "peer: per frame in an empty room (p50)",
+              "peer / gesture per frame, hand in view", "peer / gesture per frame, empty room"}
 RUN_REAL = {"latency: slowest gesture, frames from its first frame to its key", "false presses during 'nothing' stretches",
             "open set: key presses per 1000 frames of gestures never trained on"}
-PEER = {"peer (MediaPipe lite + MLP), ms per frame", "gesture speed-up over the peer (peer ms / gesture ms)",
-        "peer tracking a hand in video, 640x480, ms per frame", "gesture speed-up over the tracking peer",
+PEER = {"peer (MediaPipe lite + MLP), ms per frame", "whole-frame network alone: speed-up over the peer (peer ms / gesture ms)",
+        "peer tracking a hand in video, 640x480, ms per frame", "whole-frame network alone: speed-up over the tracking peer",
         "peer: asl-frames 7 classes, 5-fold block split, mean accuracy", "gesture / peer accuracy, block split",
         "peer: asl-frames late split accuracy (lighting never seen)", "gesture / peer accuracy, late split",
         "peer: sign-digits person-disjoint accuracy", "gesture / peer accuracy, digits split",
         "peer: frames of asl-frames showing a hand where none was found",
         "peer: frames of sign-digits showing a hand where none was found"}
 PRIOR = {"finger-count, trained on set1, scored on set2", "finger-count, trained on set2, scored on set1",
-         "training time, finger-count set1 (1,439 frames in a full run)", "640x480 replay with the prior, processing per frame (p50)",
+         "training time, finger-count set1 (1,439 frames in a full run)",
+         "training time / time to find the hands, finger-count set1", "640x480 replay with the prior, processing per frame (p50)",
          "hagrid-people, people never seen (19 classes)",
          "idle hands read as a gesture: hagrid-people no_gesture, people never seen",
          "drone-gestures no_class frames read as a hagrid gesture",
@@ -43,15 +49,15 @@ PRIOR_PEER = {"peer: finger-count, trained on set1, scored on set2", "peer: fing
 def test_quick_bench_writes_every_figure_as_json(tmp_path):
     out = tmp_path / "bench.json"
     r = gesture("bench", "--quick", "--json", out, timeout=HANG)
-    assert r.returncode in (0, 1), r.stderr  # 1 only means a speed target was missed on a busy machine
+    assert r.returncode == 0, r.stderr  # quick figures carry no target, and none rests on the machine's speed
     data = json.loads(out.read_text())
     assert data["quick"] is True and data["machine"]["cores"] >= 1 and data["machine"]["torch"]
     figures = {f["name"]: f for f in data["figures"]}
     expected = MODEL | CAPTURE | RUN_SPEED
     if DATASETS.is_dir():
-        expected |= TRAIN | RUN_REAL | PRIOR | CORRECT | MEANING | PRESSES
+        expected |= TRAIN | RUN_REAL | SPEED | PRIOR | CORRECT | MEANING | PRESSES
         if peer.peer_python():
-            expected |= PEER | PRIOR_PEER | MEANING_PEER | PRESSES_PEER
+            expected |= PEER | SPEED_PEER | PRIOR_PEER | MEANING_PEER | PRESSES_PEER
         else:
             assert "[peer] skipped: no .venv-peer" in r.stdout
     else:
@@ -59,8 +65,10 @@ def test_quick_bench_writes_every_figure_as_json(tmp_path):
     assert expected <= set(figures), expected - set(figures)
     for f in figures.values():
         assert isinstance(f["value"], float) and f["unit"] is not None
-        assert f["machine"] and f["section"] in ("model", "capture", "train", "run", "peer", "prior", "correct", "meaning", "presses")
+        assert f["machine"] and f["section"] in ("model", "capture", "train", "run", "peer", "prior", "speed", "correct", "meaning", "presses")
         assert f["met"] in (True, False, None)
+        if f["unit"] in ("ms", "s", "frames/s", "fps", "%"):  # reported with the machine, never targeted
+            assert f["target"] is None or f["name"].startswith("frame rate while relearning"), f["name"]
     for name in TRAIN - {"asl-frames block split, slowest fold's training"}:
         if name in figures:  # quick training shows the pipeline works, not what it achieves
             assert 0 <= figures[name]["value"] <= 1 and figures[name]["target"] is None

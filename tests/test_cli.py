@@ -45,8 +45,10 @@ def test_unknown_command_exit_2():
 def test_bench_model_section_writes_json(tmp_path):
     out = tmp_path / "bench.json"
     r = gesture("bench", "--only", "model", "--runs", "5", "--json", out)
-    assert r.returncode in (0, 1), r.stderr  # 1 only means a speed target was missed on a busy machine
+    assert r.returncode == 0, r.stderr  # no target rests on how fast this machine is
     data = json.loads(out.read_text())
     names = {f["name"]: f for f in data["figures"]}
-    assert names["default net, fused"]["target"] == 1.5 and names["default net, fused"]["value"] > 0
+    assert names["default net, fused"]["value"] > 0
+    # Milliseconds are reported with the machine, never targeted: a slower CPU must not fail.
+    assert all(f["target"] is None for f in data["figures"] if f["unit"] == "ms")
     assert data["machine"]["cores"] >= 1

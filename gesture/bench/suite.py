@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import time
 from dataclasses import asdict
 
 from ..config import cores
@@ -13,7 +14,7 @@ from .common import Context, Figure, machine
 __all__ = ["Context", "Figure", "SECTIONS", "format_results", "run", "to_json"]
 
 # In the table's order: the peer section compares with the train section's figures.
-SECTIONS = ("model", "capture", "train", "run", "peer", "prior", "correct", "meaning", "presses")
+SECTIONS = ("model", "capture", "train", "run", "speed", "peer", "prior", "correct", "meaning", "presses")
 
 
 def section(name: str):
@@ -28,7 +29,9 @@ def run(sections: list[str], ctx: Context) -> dict:
     info = machine()
     figures: list[Figure] = []
     for name in sections:
+        t = time.monotonic()
         figures += section(name)(ctx)
+        ctx.log(f"[{name}] done in {time.monotonic() - t:.0f} s")
     return {"machine": info, "quick": ctx.quick, "figures": figures}
 
 

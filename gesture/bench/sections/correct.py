@@ -248,7 +248,7 @@ def _corrected(ctx: Context, h: Harness) -> tuple[list[Figure], tuple]:
                detail=f"delays {delays}, missed {missed or 'none'}, in the rest of the replays"),
     ]
     if secs:
-        figures.append(Figure("correct", "relearning time (median)", float(np.median(secs)), "s", target=15.0,
+        figures.append(Figure("correct", "relearning time (median)", float(np.median(secs)), "s",
                               detail=f"each relearning {secs} s, from the correction to the saved model, in its "
                                      f"own process at lower priority, one thread; {cores()} cores, no GPU"))
     return figures, first_clip
@@ -287,6 +287,6 @@ def _while_relearning(ctx: Context, h: Harness, frames, plain, segments) -> list
                       f"worst second {b['fps_worst']:.0f} fps, {b['late_frames']} late in {b['frames_while']}"
                       + (" (a late frame is the hand prior finding a hand anew: 20-40 ms on the slower "
                          "machine)" if t["late_frames"] or b["late_frames"] else "")),
-        Figure("correct", "relearning time beside the running loop", t["wall_seconds"], "s", target=15.0,
+        Figure("correct", "relearning time beside the running loop", t["wall_seconds"], "s",
                detail="from the correction to the new model swapped in, while the loop above ran"),
     ]

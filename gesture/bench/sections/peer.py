@@ -77,14 +77,14 @@ def _peer_figures(ctx: Context, python: Path) -> list[Figure]:
                detail=f"{quick}median over every frame of asl-frames (200x200) and sign-digits (100x100) as still "
                       f"images; MediaPipe's own threads; MLP {mlp:.3f} ms; gesture: preprocess + "
                       f"fused model on the first 200 of those frames of each set, 1 thread as in the live loop; {mach}"),
-        Figure("peer", "gesture speed-up over the peer (peer ms / gesture ms)", p_ms / g_ms, "x", target=3.0,
+        Figure("peer", "whole-frame network alone: speed-up over the peer (peer ms / gesture ms)", p_ms / g_ms, "x",
                better="higher", detail=f"{p_ms:.2f} ms against {g_ms:.2f} ms per frame"),
         Figure("peer", "peer tracking a hand in video, 640x480, ms per frame", live_ms + mlp, "ms",
                compare=g_live, detail=f"{quick}MediaPipe lite in video mode on {n_clip} asl-frames frames, each "
                                       f"gesture's in time order, scaled to 480x480 and padded to 640x480; gesture: "
                                       f"preprocess + fused model on the same frames, 1 thread"),
-        Figure("peer", "gesture speed-up over the tracking peer", (live_ms + mlp) / g_live, "x",
-               target=20.0, better="higher", detail=f"{live_ms + mlp:.2f} ms against {g_live:.2f} ms per frame "
+        Figure("peer", "whole-frame network alone: speed-up over the tracking peer", (live_ms + mlp) / g_live, "x",
+               better="higher", detail=f"{live_ms + mlp:.2f} ms against {g_live:.2f} ms per frame "
                                                     "(gesture without a hand: preprocess + the network in ONNX Runtime)"),
     ]
     return figures + _accuracy(ctx, results, landmarks, quick) + [
