@@ -113,7 +113,7 @@ k.release(key)
 def press_in_window(xdisplay: str, title: str, key: str) -> None:
     """Focus the window whose title contains `title` on that display and press `key`, as a user would."""
     subprocess.run([sys.executable, "-c", PRESS_IN_WINDOW, title, key], env={**os.environ, "DISPLAY": xdisplay},
-                   check=True, timeout=60)
+                   check=True, timeout=HANG)
 
 
 GRAB_WINDOW = FIND_WINDOW + """
@@ -131,7 +131,7 @@ cv2.imwrite(out, img)
 def grab_window(xdisplay: str, title: str, out: Path, wait: float = 0.5):
     """Save what the window titled `title` shows on that display, after `wait` seconds, as a PNG."""
     subprocess.run([sys.executable, "-c", GRAB_WINDOW, title, str(out), str(wait)],
-                   env={**os.environ, "DISPLAY": xdisplay}, check=True, timeout=60)
+                   env={**os.environ, "DISPLAY": xdisplay}, check=True, timeout=HANG)
     import cv2
     return cv2.imread(str(out))
 

@@ -56,7 +56,7 @@ def focus(d, win):
     d.sync()
 
 
-def wait_for(watcher, want, timeout=3.0):
+def wait_for(watcher, want, timeout=60.0):  # returns as soon as it is seen
     deadline = time.time() + timeout
     while watcher.current != want and time.time() < deadline:
         time.sleep(POLL / 2)

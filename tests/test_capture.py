@@ -9,7 +9,7 @@ import time
 import cv2
 import numpy as np
 import pytest
-from conftest import ROOT, gesture, press_in_window
+from conftest import HANG, ROOT, gesture, press_in_window
 
 from gesture.capture import record as capture_mod
 from gesture.capture.record import CaptureConfig, capture, draw_preview
@@ -115,7 +115,7 @@ def test_sigint_mid_capture_keeps_files_and_manifest_in_agreement(tmp_path):
     while len(manifest(data)) < 15 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=HANG)
     assert proc.returncode == 130, err
     rows = assert_consistent(data)
     assert 15 <= len(rows) < 5000
@@ -231,7 +231,7 @@ def test_preview_window_under_a_real_x_server_and_q_stops(tmp_path, xdisplay):
     while len(manifest(data)) < 10 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
     press_in_window(xdisplay, "gesture capture palm", "q")
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=HANG)
     assert proc.returncode == 0, err
     assert "stopped with q" in out and "no display" not in out
     assert 10 <= len(assert_consistent(data)) < 3000

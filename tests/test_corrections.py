@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import ROOT, gesture
+from conftest import HANG, ROOT, gesture
 
 from gesture.data.dataset import MANIFEST, manifest_mismatch, read_manifest, scan
 from gesture.live.corrections import Commands, Corrector, Recent
@@ -195,12 +195,12 @@ def test_the_wrong_hotkey_works_without_a_window_on_a_real_x_server(model, xdisp
                              "--data", str(data)], env=env, cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.time() + 60
+        deadline = time.time() + HANG
         while time.time() < deadline and not (log.exists() and '"tap"' in log.read_text()):
             time.sleep(0.05)
         assert log.exists(), "the replay fired a key"
-        subprocess.run([sys.executable, "-c", PRESS_COMBO], env=env, check=True, timeout=30)
-        out, err = proc.communicate(timeout=120)
+        subprocess.run([sys.executable, "-c", PRESS_COMBO], env=env, check=True, timeout=HANG)
+        out, err = proc.communicate(timeout=HANG)
     finally:
         proc.kill()
     assert proc.returncode == 0, err

@@ -45,7 +45,7 @@ def test_camera_tour_walks_through_capture_train_keys_and_run(tmp_path):
     cam = "synth:palm x30, none x30, seed=4, size=160x120"
     # Enter (palm), Enter (none), n (no second session), n (dry run, no real keys).
     r = gesture("demo", "--camera", cam, "--out", out, "--gestures", "palm", "--frames", 30, "--epochs", 3,
-                input="\n\nn\nn\n", timeout=300)
+                input="\n\nn\nn\n", timeout=HANG)
     assert r.returncode == 0, r.stderr
     manifest = [json.loads(line) for line in (out / "data" / "manifest.jsonl").read_text().splitlines()]
     assert sorted({m["label"] for m in manifest}) == ["none", "palm"] and len(manifest) == 60

@@ -44,9 +44,9 @@ def listen(code, env):
 
 
 def heard(proc):
-    time.sleep(0.5)
+    time.sleep(2.0)  # the X server's last events reach the listener, even on a loaded core
     proc.terminate()
-    return [json.loads(line) for line in proc.communicate(timeout=10)[0].splitlines() if line.startswith("[")]
+    return [json.loads(line) for line in proc.communicate(timeout=HANG)[0].splitlines() if line.startswith("[")]
 
 
 def run_replay(ck, clip, keys, env, tmp_path):
