@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gesture.tools.tflite_onnx import _same_pads
+from gesture.tools.tflite_ops import same_pads as _same_pads
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "gesture" / "weights"
 
