@@ -9,13 +9,13 @@ Read from the source with ast, every import (at the top of a module or inside a 
     model     <- core, prior
     learn     <- core, data, prior, model
     live      <- core, data, capture, prior, model (never learn: relearning is started by module name)
-    bench, tools, and the entry points (cli, demo, __main__) may import anything
+    bench, tools, and the entry points (cli, args, demo, __main__) may import anything
 """
 import ast
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "gesture"
-ENTRY = {"cli", "demo", "__main__"}
+ENTRY = {"cli", "args", "demo", "__main__"}
 ALLOWED = {
     "core": {"core"},
     "data": {"core", "data"},
