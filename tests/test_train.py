@@ -327,3 +327,48 @@ def test_real_frames_learn_well_above_chance(datasets, tmp_path):
     ck = checkpoint.Checkpoint(res.model, data.labels, "nothing", pcfg, {})
     m = evaluate_samples(ck, [data.samples[i] for i in test], {k: k for k in data.labels}, progress=False)
     assert m["frames"] > 60 and m["accuracy"] > 0.7, m["confusion"]  # chance is 0.33
+
+
+def test_two_worse_retrains_never_lose_the_better_model(tmp_path):
+    from gesture.config import ModelConfig
+    from gesture.model.net import GestureNet
+
+    out, split = tmp_path / "c.pt", "validation: session s1"
+    prev = checkpoint.previous_path(out)
+
+    def retrain(acc):  # what `gesture train` does around its save
+        previous = checkpoint.keep_previous(out)
+        checkpoint.save(out, GestureNet(ModelConfig(num_classes=2, size=64, width=0.5)), ["palm", "none"], "none",
+                        PreprocessConfig(size=64), {"metrics": {"accuracy": acc, "split": split}})
+        return checkpoint.compare(previous, acc, split) if previous else None
+
+    def kept():
+        return checkpoint.load(prev).meta["metrics"]["accuracy"]
+
+    retrain(0.9)
+    assert "below the 0.900" in retrain(0.6) and kept() == 0.9
+    note = retrain(0.5)  # the second worse one: the good model must still be there
+    assert kept() == 0.9 and "below the 0.900" in note and str(prev) in note and "(0.600) was not kept" in note
+    assert checkpoint.load(out).meta["metrics"]["accuracy"] == 0.5
+    assert "at 0.900 on the same validation frames, stays kept" in retrain(0.95)  # the 0.5 it replaced is worse
+    assert kept() == 0.9
+    retrain(0.7)
+    assert kept() == 0.95  # now the better one is the one replaced
+    assert checkpoint.livefile.path_for(prev).is_file()
+
+
+def test_train_never_overwrites_a_file_that_is_not_a_checkpoint(synth_data, tmp_path):
+    keys = tmp_path / "keys.toml"
+    keys.write_text('[gestures]\npalm = "right"\n')
+    r = gesture("train", "--data", synth_data, "--out", keys, *FAST)
+    assert r.returncode == 2 and "is not a gesture checkpoint" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert keys.read_text() == '[gestures]\npalm = "right"\n'
+
+
+def test_a_failed_train_leaves_no_folder_behind(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = gesture("train", "--data", empty, "--out", tmp_path / "new" / "c.pt")
+    assert r.returncode == 2 and "no images found" in r.stderr, r.stderr
+    assert not (tmp_path / "new").exists()

@@ -38,17 +38,37 @@ class Checkpoint:
 
 
 def check_writable(path: Path | str) -> None:
-    """Fail now, in one line, if a checkpoint cannot be written there (not after training)."""
+    """Fail now, in one line, if a checkpoint cannot be written there (not after training), or
+    if that would replace a file that is not one of ours. Nothing is created here."""
     path = Path(path)
     if path.is_dir():
         raise GestureError(f"--out {path} is a folder; give a file name such as {path / 'gesture.pt'}")
+    if path.exists() and _raw(path) is None:
+        raise GestureError(f"--out {path} exists and is not a gesture checkpoint (or is damaged); give another "
+                           "file name, or move it away yourself: nothing was overwritten")
+    folder = next(p for p in (path.parent, *path.parent.parents) if p.exists())
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        probe = path.with_name(f".{path.name}.write-test")
+        if not folder.is_dir():
+            raise NotADirectoryError(f"{folder} is a file")
+        probe = folder / f".{path.name}.write-test"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as e:
         raise GestureError(f"cannot write a checkpoint to {path}: {e.strerror or e}") from None
+
+
+def _raw(path: Path) -> dict | None:
+    """A checkpoint of ours as saved (any version), or None for anything else."""
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # torch raises many types for files that are not checkpoints
+        return None
+    return raw if isinstance(raw, dict) and raw.get("format") == FORMAT else None
+
+
+def _validated(raw: dict | None) -> dict:
+    metrics = (raw or {}).get("meta", {}).get("metrics", {})
+    return {"accuracy": metrics.get("accuracy"), "split": metrics.get("split")}
 
 
 def save(path: Path | str, model: GestureNet, labels: list[str], none_label: str | None,
@@ -83,34 +103,41 @@ def previous_path(path: Path) -> Path:
 
 
 def keep_previous(path: Path | str) -> dict | None:
-    """Copy an existing checkpoint aside before it is replaced; returns what it validated at.
+    """Keep the checkpoint about to be replaced as NAME.prev.pt; returns what the kept one
+    validated at.
 
     A copy, not a rename: if the new save fails, the old file is still where the live loop
-    looks for it.
+    looks for it. And never over a kept one that validated better on the same validation
+    frames: after two worse retrains in a row, the good model is still there.
     """
     path = Path(path)
-    if not path.is_file():
-        return None
-    try:
-        old = load(path)
-    except GestureError:
-        return None  # not a checkpoint of ours: nothing worth keeping or comparing
+    raw = _raw(path) if path.is_file() else None
+    if raw is None:
+        return None  # nothing of ours to keep or compare
     prev = previous_path(path)
+    mine, kept = _validated(raw), _validated(_raw(prev) if prev.is_file() else None)
+    if kept["accuracy"] is not None and kept["split"] == mine["split"] and (
+            mine["accuracy"] is None or kept["accuracy"] > mine["accuracy"] + 0.005):
+        return {"path": prev, **kept, "replaced": mine["accuracy"]}
     for src, dst in ((path, prev), (livefile.path_for(path), livefile.path_for(prev))):
         if src.is_file():
             atomic_write(dst, lambda tmp, src=src: shutil.copy2(src, tmp))
-    metrics = old.meta.get("metrics", {})
-    return {"path": prev, "accuracy": metrics.get("accuracy"), "split": metrics.get("split")}
+    return {"path": prev, **mine, "replaced": mine["accuracy"]}
 
 
 def compare(previous: dict, accuracy: float, split: str) -> str:
-    """One line on the replaced checkpoint, loud when the new one is worse on the same validation."""
-    old = previous["accuracy"]
+    """One line on the kept checkpoint, loud when the new one is worse on the same validation."""
+    old, kept, replaced = previous["accuracy"], previous["path"], previous.get("replaced")
+    how = f"copy it back, with {livefile.path_for(kept).name}, to use it"
+    older = replaced != old  # a better model from before the one replaced was kept instead of it
     if old is not None and previous["split"] == split and accuracy < old - 0.005:
-        return (f"WARNING: the new model validates at {accuracy:.3f}, below the {old:.3f} of the checkpoint it "
-                f"replaced on the same validation frames; that one is kept at {previous['path']} (copy it back, with "
-                f"{livefile.path_for(previous['path']).name}, to use it)")
-    return f"the checkpoint it replaced is kept at {previous['path']}"
+        return (f"WARNING: the new model validates at {accuracy:.3f}, below the {old:.3f} of the kept checkpoint on "
+                f"the same validation frames; that one is at {kept} ({how})"
+                + (f"; the one it replaced ({replaced:.3f}) was not kept" if older and replaced is not None else ""))
+    if older:
+        return (f"a better model from before, at {old:.3f} on the same validation frames, stays kept at {kept}; "
+                "the one replaced was not kept")
+    return f"the checkpoint it replaced is kept at {kept}"
 
 
 def write(path: Path | str, ck: Checkpoint) -> Path:
