@@ -6,7 +6,6 @@ and their manifest lines with them; nothing is ever deleted.
 """
 from __future__ import annotations
 
-import json
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -17,6 +16,7 @@ from .dataset import (
     MANIFEST,
     NONE_ALIASES,
     QUARANTINE,
+    manifest_lines,
     manifest_mismatch,
     parallel_map,
     scan,
@@ -73,6 +73,10 @@ def check(root: Path | str, quarantine: bool = False, progress: bool = True) -> 
         warnings.append(f"{len(missing)} manifest line(s) name files that are gone")
     if unlisted:
         warnings.append(f"{len(unlisted)} file(s) in session folders are not in {MANIFEST}")
+    unreadable = sum(row is None for _, row in manifest_lines(root / MANIFEST))
+    if unreadable:
+        warnings.append(f"{unreadable} line(s) of {MANIFEST} are not entries (damaged, or not written by gesture); "
+                        "they are skipped and kept as they are")
 
     moved = _quarantine(root, [s.path for s in corrupt]) if quarantine and corrupt else []
     return {
@@ -106,15 +110,11 @@ def _quarantine(root: Path, paths: list[Path]) -> list[str]:
     manifest = root / MANIFEST
     if manifest.exists():
         gone, keep, moved_lines = set(moved), [], []
-        for line in manifest.read_text(encoding="utf-8").splitlines(keepends=True):
-            try:
-                path = json.loads(line).get("path")
-            except (json.JSONDecodeError, AttributeError):
-                path = None  # not ours to judge: kept exactly as it was
-            (moved_lines if path in gone else keep).append(line)
-        with open(qdir / MANIFEST, "a", encoding="utf-8") as f:
+        for raw, row in manifest_lines(manifest):  # a line that is not an entry is kept exactly as it was
+            (moved_lines if row is not None and row.get("path") in gone else keep).append(raw)
+        with open(qdir / MANIFEST, "ab") as f:
             f.writelines(moved_lines)
-        atomic_write(manifest, lambda tmp: tmp.write_text("".join(keep), encoding="utf-8"))
+        atomic_write(manifest, lambda tmp: tmp.write_bytes(b"".join(keep)))
     return moved
 
 

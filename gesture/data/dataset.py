@@ -122,19 +122,28 @@ def scan(root: Path | str, none_label: str | None = None) -> Dataset:
     return Dataset(root, samples, labels, picked, note, sessions)
 
 
-def read_manifest(root: Path) -> list[dict]:
-    """Manifest lines that parse; a torn last line (power cut mid-write) is skipped."""
-    path = Path(root) / MANIFEST
+def manifest_row(raw: bytes) -> dict | None:
+    """One manifest line as an entry, or None for anything else: a torn last line (power cut
+    mid-write), bytes that are not UTF-8, JSON that is not an entry, a path that is not text."""
+    try:
+        row = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(row, dict) or not isinstance(row.get("path", ""), str):
+        return None
+    return row
+
+
+def manifest_lines(path: Path) -> list[tuple[bytes, dict | None]]:
+    """Every line of a manifest as it is on disk, with its entry (None: not one)."""
     if not path.exists():
         return []
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    return rows
+    return [(raw, manifest_row(raw)) for raw in path.read_bytes().splitlines(keepends=True)]
+
+
+def read_manifest(root: Path) -> list[dict]:
+    """The manifest's entries; lines that are not one are skipped (`gesture data` counts them)."""
+    return [row for _, row in manifest_lines(Path(root) / MANIFEST) if row is not None]
 
 
 def manifest_mismatch(root: Path, samples: list[Sample]) -> tuple[list[str], list[str]]:

@@ -17,7 +17,14 @@ from pathlib import Path
 
 from ..errors import GestureError
 from ..util import atomic_write
-from .dataset import MANIFEST, NONE_ALIASES, REVIEW, scan, validate_label
+from .dataset import (
+    MANIFEST,
+    NONE_ALIASES,
+    REVIEW,
+    manifest_lines,
+    scan,
+    validate_label,
+)
 from .images import list_images
 
 KIND = "hesitant"  # the one kind of review session today: Collector's
@@ -49,21 +56,15 @@ def file_session(root: Path, session: str, label: str) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.rename(src, dest)
     review_manifest = root / REVIEW / MANIFEST
-    lines = review_manifest.read_text(encoding="utf-8").splitlines(keepends=True) if review_manifest.exists() else []
     moved, keep = [], []
     prefix = f"{KIND}/{session}/"
-    for line in lines:
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            keep.append(line)
-            continue
-        if isinstance(row, dict) and str(row.get("path", "")).startswith(prefix):
+    for raw, row in manifest_lines(review_manifest):  # a line that is not an entry is kept as it was
+        if row is not None and row.get("path", "").startswith(prefix):
             row.update(path=f"{label}/{session}/{row['path'][len(prefix):]}", label=label)
             moved.append(json.dumps(row) + "\n")
         else:
-            keep.append(line)
+            keep.append(raw)
     with open(root / MANIFEST, "a", encoding="utf-8") as f:
         f.writelines(moved)
-    atomic_write(review_manifest, lambda tmp: tmp.write_text("".join(keep), encoding="utf-8"))
+    atomic_write(review_manifest, lambda tmp: tmp.write_bytes(b"".join(keep)))
     return dest

@@ -127,6 +127,9 @@ def load_keymap(path: Path | str, labels: list[str], none_label: str | None) -> 
     except OSError as e:
         raise GestureError(f"cannot read key map {path}: {e.strerror or e}; write a starter one with "
                            f"`gesture run --write-keys {path}`") from None
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[:e.start].count(b"\n") + 1
+        raise GestureError(f"{path}:{line}: not UTF-8 text (a TOML key map must be); save it as UTF-8") from None
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

@@ -53,7 +53,17 @@ def load_for_run(path: Path, log=print):
 def live_model(path: Path, log=print) -> Recognizer:
     """What the loop runs, from a checkpoint, built in one go so a relearned model can be swapped in whole."""
     ck = load_for_run(path, log)
-    return Recognizer(ck, str(path), FrameNet(ck, threads=INFER_THREADS, log=log), video=True)
+    try:
+        net = FrameNet(ck, threads=INFER_THREADS, log=log)
+    except GestureError:  # a graph that does not parse
+        if not isinstance(ck, livefile.LiveModel):
+            raise
+        log(f"{livefile.path_for(path).name} holds a damaged graph; loading {path} with torch")
+        from ..model import checkpoint
+
+        ck = checkpoint.load(path)
+        net = FrameNet(ck, threads=INFER_THREADS, log=log)
+    return Recognizer(ck, str(path), net, video=True)
 
 
 def corrections_folder(cfg, ck, log=print) -> Path | None:

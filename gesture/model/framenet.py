@@ -74,7 +74,11 @@ class FrameNet:
             except ImportError:
                 ort, why = None, "onnxruntime is not installed (pip install onnxruntime)"
             if ort is not None:
-                self._session = ort_session(ck.onnx, threads)
+                try:
+                    self._session = ort_session(ck.onnx, threads)
+                except Exception as e:  # ONNX Runtime's own error types for a graph that does not parse
+                    raise GestureError(f"the model's network graph is damaged ({type(e).__name__}); train it "
+                                       "again, or copy back the checkpoint kept as .prev.pt") from None
                 self.backend = "onnxruntime"
         if self._session is None:
             import torch

@@ -88,15 +88,20 @@ def load(ckpt_path: Path | str) -> tuple[LiveModel | None, str]:
     try:
         with np.load(path, allow_pickle=False) as z:
             graph, meta = z["graph"].tobytes(), json.loads(z["meta"].tobytes())
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
+        if not isinstance(meta, dict):
+            raise ValueError("its settings are not a table")
+    except Exception as e:  # OSError, ValueError, KeyError, BadZipFile, zlib.error: damage of any kind
         return None, f"{path.name} is unreadable ({type(e).__name__})"
     if meta.get("version") != VERSION or meta.get("checkpoint_sha256") != _sha256(ckpt_path):
         return None, f"{path.name} was made from another version of {ckpt_path.name}"
-    head = meta["head"]
-    if head is not None:
-        from .head import check
+    try:
+        head = meta["head"]
+        if head is not None:
+            from .head import check
 
-        check(head, str(ckpt_path))  # the checkpoint beside it says the same: no torch fallback would help
-        head = {k: np.asarray(v, np.float32) if isinstance(v, list) else v for k, v in head.items()}
-    return LiveModel(meta["labels"], meta["none_label"], PreprocessConfig.from_dict(meta["preprocess"]), head,
-                     meta["prior"], graph, meta.get("model", {})), ""
+            check(head, str(ckpt_path))  # the checkpoint beside it says the same: no torch fallback would help
+            head = {k: np.asarray(v, np.float32) if isinstance(v, list) else v for k, v in head.items()}
+        return LiveModel(list(meta["labels"]), meta["none_label"], PreprocessConfig.from_dict(meta["preprocess"]),
+                         head, meta["prior"], graph, meta.get("model", {})), ""
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        return None, f"{path.name} is damaged ({type(e).__name__}: {e})"
