@@ -1,6 +1,9 @@
+import os
+
 import cv2
 import numpy as np
 import pytest
+from conftest import gesture
 
 from gesture.capture import synth
 from gesture.capture.sources import (
@@ -142,3 +145,10 @@ def test_synth_draws_a_hand_in_gesture_frames_only():
 def test_default_synth_covers_every_label():
     s = synth.parse_script("")
     assert {label for label, _ in s.segments} == set(synth.LABELS)
+
+
+def test_a_missing_camera_is_one_line_not_a_flood_of_opencv_logs(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_LOG_LEVEL"}  # as a user's shell has it
+    r = gesture("capture", "palm", "--source", "7", "--data", tmp_path / "d", "--count", "3", "--no-preview", env=env)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "camera 7 could not be opened" in r.stderr and not (tmp_path / "d").exists()

@@ -16,12 +16,11 @@ import threading
 import time
 from pathlib import Path
 
-os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # probing absent cameras otherwise floods stderr
-import cv2  # noqa: E402
+import cv2
 
-from ..data.images import list_images, read_image  # noqa: E402
-from ..errors import SourceError, SourceLost  # noqa: E402
-from . import synth  # noqa: E402
+from ..data.images import list_images, read_image
+from ..errors import SourceError, SourceLost
+from . import synth
 
 FOLDER_FPS = 30.0  # folders carry no timing; frames are spaced as from a 30 fps camera
 PROBE_CAMERAS = 6  # indices tried when the asked-for camera will not open
