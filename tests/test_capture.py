@@ -13,7 +13,7 @@ from conftest import HANG, ROOT, gesture, press_in_window
 
 from gesture.capture import record as capture_mod
 from gesture.capture.record import CaptureConfig, capture, draw_preview
-from gesture.capture.sources import Source
+from gesture.capture.sources import Source, open_source
 from gesture.data import writer as writer_mod
 from gesture.errors import GestureError, SourceLost
 
@@ -235,3 +235,27 @@ def test_preview_window_under_a_real_x_server_and_q_stops(tmp_path, xdisplay):
     assert proc.returncode == 0, err
     assert "stopped with q" in out and "no display" not in out
     assert 10 <= len(assert_consistent(data)) < 3000
+
+
+def test_a_single_image_is_refused_and_creates_nothing(tmp_path):
+    photo = tmp_path / "photo.jpg"
+    cv2.imwrite(str(photo), np.full((48, 64, 3), 90, np.uint8))
+    r = gesture("capture", "palm", "--source", photo, "--data", tmp_path / "data", "--count", "5", "--no-preview")
+    assert r.returncode == 2 and "is a single image, not a recording" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "data").exists()
+    with open_source(photo) as src:  # elsewhere (gesture run, eval) a still is one frame
+        assert [f.shape for f, _ in src] == [(48, 64, 3)]
+
+
+def test_a_capture_that_keeps_no_frame_fails_and_leaves_the_folder_as_it_was(tmp_path):
+    data = tmp_path / "data"
+    assert capture(CaptureConfig("fist", count=3, source="synth:fist x3", data=data, preview=False),
+                   log=lambda *a: None, progress=False).written
+    before = sorted(p.relative_to(data) for p in data.rglob("*")), (data / "manifest.jsonl").read_bytes()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "000001.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
+    with pytest.raises(GestureError, match="no frame was kept"):
+        capture(CaptureConfig("palm", count=3, source=str(broken), data=data, preview=False), log=lambda *a: None,
+                progress=False)
+    assert (sorted(p.relative_to(data) for p in data.rglob("*")), (data / "manifest.jsonl").read_bytes()) == before

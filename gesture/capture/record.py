@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ..data.dataset import NONE_ALIASES, validate_label
+from ..data.dataset import MANIFEST, NONE_ALIASES, validate_label
 from ..data.images import frame_number, list_images
 from ..data.writer import FrameWriter
 from ..errors import GestureError, SourceLost
@@ -131,6 +131,10 @@ def capture(cfg: CaptureConfig, log=print, progress: bool = True) -> CaptureResu
         raise GestureError(f"--count must be at least 1, got {cfg.count}")
     _check_none_alias(Path(cfg.data), cfg.label)
     src = open_source(cfg.source)  # before creating anything: a bad source leaves no folders
+    if getattr(src, "still", False):
+        raise GestureError(f"{cfg.source} is a single image, not a recording; capture from a camera, a video, a folder "
+                           f"of images or synth:, or copy photos straight into {Path(cfg.data) / cfg.label}/")
+    created = _missing(Path(cfg.data) / cfg.label / cfg.session) + _missing(Path(cfg.data) / MANIFEST)
     with src:
         session_dir, first = _prepare_session(cfg)
         fps = cfg.fps if cfg.fps is not None else (LIVE_FPS if src.live else 0)
@@ -159,7 +163,27 @@ def capture(cfg: CaptureConfig, log=print, progress: bool = True) -> CaptureResu
                            f"kept the {len(written)} frames written before it in {session_dir}")
     if lost is not None:
         raise GestureError(f"{lost}; kept the {len(written)} frames written before it in {session_dir}")
+    if not written:  # nothing recorded: leave the disk as it was found
+        _remove_empty(created)
+        raise GestureError(f"no frame was kept ({'stopped' if interrupted else reason}); nothing was written")
     return CaptureResult(written, session_dir, reason, interrupted)
+
+
+def _missing(path: Path) -> list[Path]:
+    """The path and those of its parents that do not exist yet, deepest first."""
+    return [p for p in (path, *path.parents) if not p.exists()]
+
+
+def _remove_empty(paths: list[Path]) -> None:
+    """Remove what this run created, if it holds nothing (an empty manifest, empty folders)."""
+    for p in sorted(paths, key=lambda p: len(p.parts), reverse=True):
+        try:
+            if p.is_file() and p.stat().st_size == 0:
+                p.unlink()
+            elif p.is_dir() and not any(p.iterdir()):
+                p.rmdir()
+        except OSError:
+            pass
 
 
 def _record(src, cfg, writer, window, bar, fps, stop) -> tuple[str, SourceLost | None]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import cv2
 
-from ..data.images import list_images, read_image
+from ..data.images import is_image, list_images, read_image
 from ..errors import SourceError, SourceLost
 from . import synth
 
@@ -125,11 +125,15 @@ class VideoSource(Source):
 
 
 class FolderSource(Source):
+    """A folder of images in file order, or one image file (a single frame)."""
     kind = "folder"
 
     def __init__(self, path: Path):
         super().__init__(str(path))
-        self.files = list_images(path)
+        self.still = path.is_file()
+        if self.still:
+            self.kind = "image"
+        self.files = [path] if self.still else list_images(path)
         if not self.files:
             raise SourceError(f"folder {path} holds no images (.jpg, .png, .bmp, .webp); point --source at a folder of frames")
         self.length = len(self.files)
@@ -173,7 +177,8 @@ def open_source(spec: str | int) -> Source:
     if path.is_file():
         if not os.access(path, os.R_OK):
             raise SourceError(f"cannot read {path}: permission denied")
-        return VideoSource(path)
+        # OpenCV opens a still as a "video" that ends before its first frame.
+        return FolderSource(path) if is_image(path) else VideoSource(path)
     raise SourceError(
         f"no such file or folder: {text} (a camera is a number like 0; the synthetic camera is synth:)"
     )
