@@ -123,7 +123,8 @@ def test_sigint_mid_capture_keeps_files_and_manifest_in_agreement(tmp_path):
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("label", ["", "a/b", "..", "x..y", ".hidden", "a" * 65, "back\\slash"])
+@pytest.mark.parametrize("label", ["", "a/b", "..", "x..y", ".hidden", "a" * 65, "back\\slash", "manifest.jsonl", "CON",
+                                   "nul.txt", "a:b", "é" * 33])
 def test_invalid_labels_are_rejected_and_create_nothing(tmp_path, label):
     data = tmp_path / "data"
     r = gesture("capture", label, "--source", "synth:palm x3", "--data", data, "--no-preview")

@@ -36,7 +36,10 @@ REVIEW = ".review"  # DATA/.review/hesitant/SESSION: --collect's frames, out of 
 # Folder names that mean "no gesture", in the order one is picked if several exist.
 NONE_ALIASES = ("none", "nothing", "no_gesture", "background")
 FLAT_SESSION = "(flat)"  # the implicit session of a label folder that holds images directly
-MAX_LABEL_LEN = 64
+MAX_LABEL_LEN = 64  # in bytes, as UTF-8
+RESERVED = {"manifest.jsonl", "readme.md"}  # the data folder's own files
+# Names Windows refuses for a file or folder, with or without an extension.
+WINDOWS_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 FRAMES_VERSION = 2  # bump when decoding or prepare() changes, so old cached frames are not reused
 
 
@@ -69,10 +72,15 @@ def validate_label(label: str) -> str:
         problem = "contains '..'"
     elif label.startswith("."):
         problem = "starts with '.'"
-    elif len(label) > MAX_LABEL_LEN:
-        problem = f"is longer than {MAX_LABEL_LEN} characters"
+    elif len(label.encode("utf-8", "surrogatepass")) > MAX_LABEL_LEN:
+        # Bytes, not characters: a file system's limit is in bytes (255 for a name on most).
+        problem = f"is longer than {MAX_LABEL_LEN} bytes"
     elif label != label.strip() or any(ord(c) < 32 for c in label):
         problem = "has leading/trailing spaces or control characters"
+    elif label.lower() in RESERVED or label.lower().split(".")[0] in WINDOWS_NAMES:
+        problem = "is a name the data folder or the file system keeps for itself"
+    elif any(c in label for c in '<>:"|?*'):
+        problem = "contains a character some file systems refuse (< > : \" | ? *)"
     if problem:
         raise GestureError(f"label {label!r} {problem}; use a short name like palm, fist or none")
     return label
