@@ -105,22 +105,24 @@ def test_second_session_leaves_the_first_untouched(tmp_path):
     assert_consistent(data)
 
 
-def test_sigint_mid_capture_keeps_files_and_manifest_in_agreement(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])  # Ctrl-C, a kill, a closed terminal
+def test_a_signal_mid_capture_keeps_files_and_manifest_in_agreement(tmp_path, sig):
     data = tmp_path / "data"
     proc = subprocess.Popen(
         [sys.executable, "-m", "gesture", "capture", "palm", "--source", "synth:palm x5000, size=320x240",
          "--data", str(data), "--count", "5000", "--no-preview"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
+    deadline = time.time() + HANG
     while len(manifest(data)) < 15 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=HANG)
     assert proc.returncode == 130, err
     rows = assert_consistent(data)
     assert 15 <= len(rows) < 5000
     assert f"kept {len(rows)} frames" in out
     assert "Traceback" not in err
+    assert not list(data.rglob(".*.tmp")), "no half-written frame is left behind"
 
 
 @pytest.mark.parametrize("label", ["", "a/b", "..", "x..y", ".hidden", "a" * 65, "back\\slash", "manifest.jsonl", "CON",

@@ -117,3 +117,18 @@ def test_shared_sign_digits_ignore_the_licence_file(datasets):
     ds = scan(datasets / "sign-digits")
     assert ds.labels == [str(d) for d in range(10)] and ds.none_label is None
     assert len(ds.samples) == sum(len(list((datasets / "sign-digits" / str(d)).glob("*.JPG"))) for d in range(10))
+
+
+def test_half_written_frames_a_kill_left_are_found_and_moved_aside(tmp_path):
+    data = tmp_path / "data"
+    capture_synth(data, "palm", 4, "s1")
+    capture_synth(data, "none", 4, "s1")
+    stray = data / "palm" / "s1" / ".000005.jpg.tmp"  # what the writer leaves when killed mid-frame
+    stray.write_bytes(b"\xff\xd8\xff half a frame")
+    manifest = (data / "manifest.jsonl").read_bytes()
+    rep = data_json(data)
+    assert rep["stray"] == ["palm/s1/.000005.jpg.tmp"] and any("half-written" in w for w in rep["warnings"])
+    rep = data_json(data, "--quarantine")
+    assert not stray.exists() and (data / ".quarantine" / "palm" / "s1" / ".000005.jpg.tmp").is_file()
+    assert (data / "manifest.jsonl").read_bytes() == manifest  # it never was in the manifest
+    assert data_json(data)["stray"] == []

@@ -80,14 +80,17 @@ def _prepare_session(cfg: CaptureConfig) -> tuple[Path, int]:
 
 
 class _StopOnSigint:
-    """Ctrl-C sets a flag instead of raising, so it can never land halfway through a write.
+    """Ctrl-C, a kill (SIGTERM) or a closed terminal (SIGHUP) sets a flag instead of raising,
+    so none can land halfway through a write: the frames on disk and the manifest agree.
 
-    A second Ctrl-C raises as usual, for a loop that is stuck.
+    A second one raises as usual, for a loop that is stuck.
     """
+
+    SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
     def __init__(self):
         self.stop = threading.Event()
-        self._old = None
+        self._old: dict = {}
 
     def _handle(self, *_):
         if self.stop.is_set():
@@ -96,12 +99,12 @@ class _StopOnSigint:
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            self._old = signal.signal(signal.SIGINT, self._handle)
+            self._old = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
         return self
 
     def __exit__(self, *exc):
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
+        for s, old in self._old.items():
+            signal.signal(s, old)
 
 
 def draw_preview(frame: np.ndarray, cfg: CaptureConfig, kept: int, *, recording: bool,

@@ -73,12 +73,16 @@ def check(root: Path | str, quarantine: bool = False, progress: bool = True) -> 
         warnings.append(f"{len(missing)} manifest line(s) name files that are gone")
     if unlisted:
         warnings.append(f"{len(unlisted)} file(s) in session folders are not in {MANIFEST}")
+    stray = _stray(root)
+    if stray:
+        warnings.append(f"{len(stray)} half-written frame(s) (.NAME.tmp) left by a capture that was killed: never "
+                        "in the manifest" + ("" if quarantine else "; `gesture data --quarantine` moves them aside"))
     unreadable = sum(row is None for _, row in manifest_lines(root / MANIFEST))
     if unreadable:
         warnings.append(f"{unreadable} line(s) of {MANIFEST} are not entries (damaged, or not written by gesture); "
                         "they are skipped and kept as they are")
 
-    moved = _quarantine(root, [s.path for s in corrupt]) if quarantine and corrupt else []
+    moved = _quarantine(root, [s.path for s in corrupt] + stray) if quarantine and (corrupt or stray) else []
     return {
         "root": str(root),
         "frames": sum(v["frames"] for v in labels.values()),
@@ -87,10 +91,16 @@ def check(root: Path | str, quarantine: bool = False, progress: bool = True) -> 
         "none_note": ds.none_note,
         "corrupt": [s.path.relative_to(root).as_posix() for s in corrupt],
         "quarantined": moved,
+        "stray": [p.relative_to(root).as_posix() for p in stray],
         "manifest": {"missing_files": missing, "unlisted_files": unlisted},
         "warnings": warnings,
         "review": review.sessions(root),
     }
+
+
+def _stray(root: Path) -> list[Path]:
+    """The capture writer's temporaries (.NAME.tmp) in session folders: frames a kill cut short."""
+    return sorted(p for p in root.glob("*/*/.*.tmp") if p.is_file() and not p.parts[-3].startswith("."))
 
 
 def _quarantine(root: Path, paths: list[Path]) -> list[str]:
