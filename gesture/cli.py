@@ -1,4 +1,4 @@
-"""The `gesture` command line: parses, builds configs and dispatches. No logic lives here."""
+"""The `gesture` command line: dispatches what args.py parses, builds configs. No logic lives here."""
 from __future__ import annotations
 
 import json

@@ -50,7 +50,7 @@ def held(segments: list[Segment], hold: int) -> list[Segment]:
 
 def decide(probs: np.ndarray, labels: list[str], none_label: str | None, keys: dict[str, str],
            fps: float = FPS) -> list[dict]:
-    """Per-frame probabilities through the live loop's decision rules (smoothing.Decider with
+    """Per-frame probabilities through the live loop's decision rules (live/decide.py's Decider with
     its default settings, a tap of `keys[g]` for each gesture), as the events `gesture run
     --log` writes: the peer is judged by exactly the rules gesture is."""
     from ..live.decide import Decider, Rule

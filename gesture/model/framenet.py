@@ -65,7 +65,7 @@ class FrameNet:
     """The checkpoint's network on standardised (N, 3, S, S) float32 arrays -> (N, classes) probabilities."""
 
     def __init__(self, ck, threads: int = 1, log=print, prefer: str = "onnx"):
-        """`ck`: a checkpoint.Checkpoint, or a bundle.LiveModel (graph only, no torch network)."""
+        """`ck`: a checkpoint.Checkpoint, or a livefile.LiveModel (graph only, no torch network)."""
         self.backend, self._session, self._torch = "torch", None, None
         why = "the checkpoint carries no ONNX graph (saved by an older gesture)"
         if prefer == "onnx" and ck.onnx is not None:
