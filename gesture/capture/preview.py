@@ -100,16 +100,39 @@ def active_text(decider) -> str:
     return decider.active or ("- (rest first)" if decider.waiting_for_rest else "-")
 
 
+def draw_motion(img: np.ndarray, trail: list, swipe) -> None:
+    """The palm's recent path, thin; the last swipe's, thick with an arrow and its name. Points
+    are in the camera's frame, drawn mirrored like the picture."""
+    w = img.shape[1]
+
+    def pts(p):
+        return np.array([(w - 1 - x, y) for x, y in p], np.int32).reshape(-1, 1, 2)
+
+    if len(trail) > 1:
+        cv2.polylines(img, [pts(trail)], False, WHITE, 2, cv2.LINE_AA)
+    if swipe is not None and len(swipe[1]) > 1:
+        name, path = swipe
+        p = pts(path)
+        cv2.polylines(img, [p], False, GREEN, 5, cv2.LINE_AA)
+        cv2.arrowedLine(img, tuple(int(v) for v in p[max(0, len(p) - 4), 0]), tuple(int(v) for v in p[-1, 0]),
+                        GREEN, 5, cv2.LINE_AA, tipLength=0.5)
+        text(img, name.replace("_", " "), (int(p[-1, 0, 0]) + 10, int(p[-1, 0, 1])), 0.8, GREEN, 2)
+
+
 def draw_overlay(frame: np.ndarray, decider, crop: float, fps: float, ms: float,
-                 last_key: str | None, hand=None, notes: tuple = (), corrections: bool = False) -> np.ndarray:
+                 last_key: str | None, hand=None, notes: tuple = (), corrections: bool = False,
+                 motion=None) -> np.ndarray:
     """The mirrored frame, the model's crop box, the top label, a bar per class, speed and state;
-    `notes` are lines such as "learning ..." or "updated: model v3"."""
+    `notes` are lines such as "learning ..." or "updated: model v3"; `motion` (trail, swipe)
+    the hand's recent path and the last swipe's (live/swipes.py)."""
     h, w = frame.shape[:2]
     labels, probs, active = decider.labels, decider.smoothed, decider.active
     img = framed(frame, crop, True, GREEN if active else GREY)
     if hand is not None:  # the hand the prior found, mirrored like the picture
         x0, y0, x1, y1 = hand.box
         cv2.rectangle(img, (int(w - x1), int(y0)), (int(w - x0), int(y1)), YELLOW, 2)
+    if motion is not None:
+        draw_motion(img, *motion)
     top = int(np.argmax(probs))
     text(img, f"{labels[top]} {probs[top]:.2f}", (10, 30), 0.9)
     for i, (name, p) in enumerate(zip(labels, probs)):

@@ -71,6 +71,7 @@ class Rule:
     cooldown: float = 0.0  # seconds from one activation to the next
     repeat_after: float | None = None  # tap mode: tap again every this many seconds while held
     pause: bool = False  # toggles pausing instead of pressing a key
+    shape: str | None = None  # swipes only: the hand shape (a class of the model) the swipe must be made with
 
 
 @dataclass
@@ -112,7 +113,9 @@ class Decider:
         # Never above the activation threshold, or a gesture could end the moment it starts.
         return min(self.cfg.release, self.threshold(gesture) - 0.05)
 
-    def update(self, probs, t: float) -> list[Event]:
+    def update(self, probs, t: float, still: bool = True) -> list[Event]:
+        """`still` False (the hand is moving: swipes.py) holds activations back; an active gesture
+        still ends as usual."""
         p = np.asarray(probs, np.float64)
         a = self.cfg.alpha
         self.smoothed = p.copy() if self.smoothed is None else a * p + (1 - a) * self.smoothed
@@ -123,9 +126,16 @@ class Decider:
                 events += self._end(t)
             else:
                 events += self._repeat(t)
-        if self.active is None:
+        if self.active is None and still:
             events += self._maybe_activate(t)
+        elif self.active is None:
+            self._streak = (None, 0)
         return events
+
+    def swiped(self) -> None:
+        """A swipe fired: it counts as an activation, so with the rest rule the shape the hand
+        ends in waits for a rest before it can fire a static key."""
+        self._armed, self._streak = False, (None, 0)
 
     def _maybe_activate(self, t: float) -> list[Event]:
         top = int(np.argmax(self.smoothed))

@@ -22,6 +22,13 @@
     [apps."impress|powerpoint".gestures]   # optional: the map while such a window has focus
     V = "right"                 # same syntax as [gestures]: [apps."impress|powerpoint".gestures.palm] ...
 
+    [gestures]                  # swipes (swipes.py) need no training, only a model with the hand prior:
+    swipe_left = "left"         # swipe_left, swipe_right, swipe_up, swipe_down, as the mirrored
+    swipe_up = { key = "up", shape = "palm" }   # preview shows them; shape: only with that hand shape
+
+    [swipes]                    # optional: the swipe detector's settings (swipes.SwipeConfig)
+    distance = 2.0              # hand sizes, and so on; each is checked against its limits
+
 A scroll repeats every 0.15 s while its gesture is held (repeat_after = 0: once per
 activation) and cannot be held. A click taps; held (mode = "hold") it presses the button on
 activation and releases it at the end: a drag. A double click cannot be held.
@@ -44,6 +51,7 @@ from . import mouse
 from .apps import AppMap, WindowInfo, app_map, pick
 from .decide import MIN_THRESHOLD, Rule
 from .keynames import parse_key
+from .swipes import LIMITS, SWIPES, SwipeConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,8 +59,8 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 MODES = ("tap", "hold")
-RULE_FIELDS = {"key", "mouse", "amount", "mode", "threshold", "cooldown", "repeat_after"}
-TOP_FIELDS = ("gestures", "apps", "pause_gesture", "require_rest", "corrections")
+RULE_FIELDS = {"key", "mouse", "amount", "mode", "threshold", "cooldown", "repeat_after", "shape"}
+TOP_FIELDS = ("gestures", "apps", "pause_gesture", "require_rest", "corrections", "swipes")
 CORRECTION_KEYS = {"wrong": "ctrl+alt+x", "missed": "ctrl+alt+m"}  # hotkeys.py; [corrections] changes them
 
 
@@ -62,6 +70,11 @@ class KeyMap:
     require_rest: bool = True  # see DecisionConfig.rest
     apps: list[AppMap] = field(default_factory=list)  # [apps."PATTERN"], in file order
     corrections: dict[str, str] = field(default_factory=lambda: dict(CORRECTION_KEYS))  # global hotkeys
+    swipes: SwipeConfig = field(default_factory=SwipeConfig)  # [swipes]
+
+    @property
+    def uses_swipes(self) -> bool:
+        return any(g in SWIPES for _, g, _ in self.all_rules())
 
     @property
     def pause_gesture(self) -> str | None:
@@ -119,8 +132,9 @@ class _Source:
         raise GestureError(f"{self.path}:{self.line(*key)}: {msg}")
 
 
-def load_keymap(path: Path | str, labels: list[str], none_label: str | None) -> KeyMap:
-    """Read and check a key map against the checkpoint's labels; errors name the file and line."""
+def load_keymap(path: Path | str, labels: list[str], none_label: str | None, prior: bool = True) -> KeyMap:
+    """Read and check a key map against the checkpoint's labels; errors name the file and line.
+    `prior`: the model tracks the hand, so swipes can be read (a --from-scratch model does not)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -140,13 +154,17 @@ def load_keymap(path: Path | str, labels: list[str], none_label: str | None) -> 
     if unknown_top:
         k = min(unknown_top)
         src.fail((k,), f"unknown setting {k!r}; the file has [gestures], optional [apps.\"PATTERN\".gestures] "
-                       "sections, optional [corrections], and optional pause_gesture and require_rest")
+                       "sections, optional [corrections] and [swipes], and optional pause_gesture and require_rest")
     apps = doc.get("apps", {})
     if not isinstance(apps, dict):
         src.fail(("apps",), 'apps must hold sections like [apps."firefox".gestures]')
     gestures = doc.get("gestures", {} if apps else None)
     if not isinstance(gestures, dict) or not (gestures or apps):
         src.fail(("gestures",), "no [gestures] table; map at least one gesture, e.g. [gestures] palm = \"right\"")
+    clash = sorted(set(labels) & set(SWIPES))
+    if clash:
+        raise GestureError(f"the checkpoint has a class called {clash[0]!r}, which is the name of a built-in swipe; "
+                           "rename that class's folder in the data and retrain")
     pause = doc.get("pause_gesture")
     if pause is not None and (pause not in labels or pause == none_label):
         src.fail(("pause_gesture",), f"pause_gesture {pause!r} is not a gesture the checkpoint knows")
@@ -154,6 +172,9 @@ def load_keymap(path: Path | str, labels: list[str], none_label: str | None) -> 
     def rules(table: dict, where: tuple[str, ...], ctx: str) -> dict[str, Rule]:
         out = {}
         for g, spec in table.items():
+            if g in SWIPES and not prior:
+                src.fail((*where, g), f"{ctx}{g}: swipes are read from the tracked hand, and this model has no hand "
+                                      "prior (--from-scratch); retrain without --from-scratch, or remove the swipe")
             out[g] = _rule(g, spec, (*where, g), ctx, labels, none_label, src)
             if g == pause:
                 src.fail((*where, g), f"{ctx}pause_gesture {pause!r} also fires a key; use one gesture for each "
@@ -167,7 +188,26 @@ def load_keymap(path: Path | str, labels: list[str], none_label: str | None) -> 
     rest = doc.get("require_rest", True)
     if not isinstance(rest, bool):
         src.fail(("require_rest",), f"require_rest must be true or false, got {rest!r}")
-    return KeyMap(default, rest, app_maps, _corrections(doc.get("corrections", {}), src))
+    return KeyMap(default, rest, app_maps, _corrections(doc.get("corrections", {}), src),
+                  _swipes(doc.get("swipes", {}), src))
+
+
+def _swipes(table, src: _Source) -> SwipeConfig:
+    """[swipes] distance = 2.0, ...: the detector's settings, each within its limits."""
+    if not isinstance(table, dict):
+        src.fail(("swipes",), "swipes must be a table: [swipes] distance = 2.0")
+    for name, v in table.items():
+        if name not in LIMITS:
+            src.fail(("swipes", name), f"unknown swipe setting {name!r}; [swipes] has {', '.join(LIMITS)}")
+        lo, hi = LIMITS[name]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+            src.fail(("swipes", name), f"swipes.{name} must be a number from {lo:g} to {hi:g}, got {v!r}")
+        if name in ("settle", "gap") and not isinstance(v, int):
+            src.fail(("swipes", name), f"swipes.{name} is a number of frames, a whole number; got {v!r}")
+    try:
+        return SwipeConfig(**table)
+    except ValueError as e:
+        src.fail(("swipes",), f"swipes: {e}")
 
 
 def _corrections(table, src: _Source) -> dict[str, str]:
@@ -191,9 +231,10 @@ def _corrections(table, src: _Source) -> dict[str, str]:
 
 def _rule(g: str, spec, at: tuple[str, ...], ctx: str, labels, none_label, src: _Source) -> Rule:
     """One gesture's entry, checked; `at` is its place in the file, `ctx` names an app section."""
-    if g not in labels:
+    swipe = g in SWIPES
+    if g not in labels and not swipe:
         src.fail(at, f"{ctx}gesture {g!r} is not one the checkpoint knows "
-                   f"({', '.join(x for x in labels if x != none_label)})")
+                   f"({', '.join(x for x in labels if x != none_label)}) nor a swipe ({', '.join(SWIPES)})")
     if g == none_label:
         src.fail(at, f"{ctx}{g!r} is the no-gesture class; it cannot fire a key")
     if isinstance(spec, str):
@@ -208,6 +249,14 @@ def _rule(g: str, spec, at: tuple[str, ...], ctx: str, labels, none_label, src: 
     if ("key" in spec) == ("mouse" in spec):
         src.fail(at, f"{ctx}{g} has " + ("both key and mouse; give one" if "key" in spec else "no key = ... "
                                        "(or mouse = ...)"))
+    for f in ("mode", "threshold", "repeat_after") if swipe else ("shape",):
+        if f in spec:
+            src.fail((*at, f), f"{ctx}{g}: {f} " + ("does not apply to a swipe, which fires once at the end of its "
+                                                     "motion" if swipe else "only applies to swipes"))
+    shape = spec.get("shape")
+    if shape is not None and (shape not in labels or shape == none_label):
+        src.fail((*at, "shape"), f"{ctx}{g}: shape {shape!r} is not a gesture the checkpoint knows "
+                                 f"({', '.join(x for x in labels if x != none_label)})")
     mode = spec.get("mode", "tap")
     if mode not in MODES:
         src.fail((*at, "mode"), f"{ctx}{g}: mode must be tap or hold, got {mode!r}")
@@ -240,7 +289,7 @@ def _rule(g: str, spec, at: tuple[str, ...], ctx: str, labels, none_label, src: 
     if "repeat_after" in spec and mode != "tap":
         src.fail((*at, "repeat_after"), f"{ctx}{g}: repeat_after only applies to mode = \"tap\"")
     return Rule(key=key, mode=mode, threshold=nums.get("threshold"), cooldown=nums.get("cooldown", 0.0),
-                repeat_after=nums.get("repeat_after"))
+                repeat_after=nums.get("repeat_after"), shape=shape)
 
 
 STARTER_KEYS = ("right", "left", "space", "media_play_pause", "up", "down")

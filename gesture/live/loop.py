@@ -82,7 +82,8 @@ def loop(s: Session, observe=None) -> None:
         reading = s.model(frame)  # the hand and the head, else the frame through the network
         t3 = time.perf_counter()
         s.focus.switch(t, i)  # another window's key map
-        events = s.decider.update(reading.probs, t)
+        swiped, still = motion(s, frame, reading, t)
+        events = swiped + s.decider.update(reading.probs, t, still)
         s.sink.emit(events, i)
         s.teacher.collect(frame, reading.probs, t)
         if observe:
@@ -91,7 +92,7 @@ def loop(s: Session, observe=None) -> None:
         fps, ms = rate.fps(t1), (t4 - t0) * 1000
         fired = any(e.kind in ("tap", "press") for e in events)
         key = s.view.show(frame, s.decider, s.model.ck.labels, reading.hand, fired, fps, ms, s.sink.last_key,
-                          notes(s), i)
+                          notes(s), i, s.swipes.shown(t) if s.swipes else None)
         if key == QUIT:
             break
         on_key(s, key, t, i)
@@ -99,6 +100,18 @@ def loop(s: Session, observe=None) -> None:
     s.model = s.teacher.take(s.t, s.model) if s.teacher.on else s.model  # a correction on the last frame
     if frame is not None:
         s.view.last(frame, s.decider, rate.last, ms, s.sink.last_key, reading.hand)
+
+
+def motion(s: Session, frame, reading, t: float) -> tuple[list, bool]:
+    """The swipe this frame ends, if any, and whether the hand is still (static gestures wait
+    while it moves). A swipe counts as an activation for the rest rule."""
+    if s.swipes is None:
+        return [], True
+    top = s.model.ck.labels[int(reading.probs.argmax())] if reading.hand is not None else None
+    events = s.swipes.update(reading.hand, frame.shape, top, t, s.decider.rules, s.decider.paused)
+    if s.swipes.last is not None and s.swipes.last[1] == t:
+        s.decider.swiped()
+    return events, not s.swipes.moving
 
 
 def notes(s: Session) -> tuple:

@@ -30,6 +30,7 @@ from .learner import Learner
 from .outputs import Focus, Sink
 from .senders import DryRunSender, KeySender, PynputSender
 from .stats import Stats
+from .swipes import Swipes
 from .teach import Teacher
 from .view import View
 
@@ -94,6 +95,7 @@ class Session:
     reader: LatestFrame | None
     stats: Stats
     log: object
+    swipes: Swipes | None = None  # only where the key map names a swipe
     t: float = 0.0  # the newest frame's time and index, for what closing emits
     index: int = -1
     due: float | None = None  # a file played in real time: when the newest frame was due
@@ -141,7 +143,7 @@ def check_keys(keymap: KeyMap, sender: KeySender, keys: Path | None) -> None:
 def open_session(cfg, stack: ExitStack, sender: KeySender | None, log, commands: Commands | None) -> Session:
     model = live_model(cfg.checkpoint, log)
     ck = model.ck
-    keymap = load_keymap(cfg.keys, ck.labels, ck.none_label) if cfg.keys else KeyMap({})
+    keymap = load_keymap(cfg.keys, ck.labels, ck.none_label, prior=ck.head is not None) if cfg.keys else KeyMap({})
     if not keymap.rules and not keymap.apps:
         log("no --keys map: gestures are recognised and shown, but no key is sent "
             "(write one with `gesture run --write-keys keys.toml`)")
@@ -178,7 +180,8 @@ def open_session(cfg, stack: ExitStack, sender: KeySender | None, log, commands:
     stack.callback(teacher.close, stats, log)
     reader = LatestFrame(src) if src.live else None
     stack.callback(close_source, src, reader, stats)
-    session = Session(cfg, model, decider, sink, focus, teacher, view, src, reader, stats, log)
+    swipes = Swipes(keymap.swipes) if keymap.uses_swipes else None
+    session = Session(cfg, model, decider, sink, focus, teacher, view, src, reader, stats, log, swipes)
     # Registered last, so it runs first: release what the decider holds, then anything the
     # sender still has down.
     stack.callback(sender.release_all)

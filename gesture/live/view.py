@@ -26,12 +26,13 @@ class View:
         log(("\r\033[K" if self.status else "") + text)
 
     def show(self, frame: np.ndarray, decider, labels: list[str], hand, fired: bool, fps: float, ms: float,
-             last_key: str | None, notes: tuple, index: int) -> str | None:
-        """Draw this frame; the key pressed in the window, if any (QUIT to stop)."""
+             last_key: str | None, notes: tuple, index: int, motion=None) -> str | None:
+        """Draw this frame; the key pressed in the window, if any (QUIT to stop). `motion`:
+        Swipes.shown, the hand's trail."""
         key = None
         img = None
         if self.window is not None or (fired and not self.shot_taken):  # headless too, for the screenshot
-            img = draw_overlay(frame, decider, self.crop, fps, ms, last_key, hand, notes, self.corrections)
+            img = draw_overlay(frame, decider, self.crop, fps, ms, last_key, hand, notes, self.corrections, motion)
         if self.window is not None:
             key = self.window.show(img)
             if key in ("q", preview.ESC):
