@@ -14,7 +14,7 @@ from .common import Context, Figure, machine
 __all__ = ["Context", "Figure", "SECTIONS", "format_results", "run", "to_json"]
 
 # In the table's order: the peer section compares with the train section's figures.
-SECTIONS = ("model", "capture", "train", "run", "speed", "peer", "prior", "correct", "meaning", "presses")
+SECTIONS = ("model", "capture", "train", "run", "speed", "peer", "prior", "correct", "meaning", "presses", "swipes")
 
 
 def section(name: str):

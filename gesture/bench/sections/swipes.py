@@ -1,0 +1,154 @@
+"""`gesture bench --only swipes`: swipes read from the tracked hand, through the real live loop.
+
+Replays from real pixels (bench/motion.py): open hands of asl-frames (B), hagrid-people
+(palm) and sign-digits (5) swipe each way and play every hard case (a return stroke,
+entering, leaving, a slow drift, a jump, a hand going low to the mouse), and hagrid-people's
+fist, like and peace are held still, over real rooms. Every hand and room here is from the
+second half of its set; the detector's settings were chosen on the first half
+(gesture/tools/tune_swipes.py), and so were the people the model was trained on.
+
+Each replay is played twice through `gesture run` (headless, dry run): with a key map of
+the four swipes and the three static gestures, and with the static gestures alone, so the
+price swipes put on static gestures is in view. The MediaPipe peer has no swipes, so there
+is no peer here.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ...config import cores
+from ..common import Context, Figure, have_datasets, replay_live
+
+NEED = ("asl-frames", "hagrid-people", "sign-digits", "drone-gestures")
+KNOWN = ["palm", "fist", "like", "peace", "no_gesture"]  # the model's classes: hagrid-people, first half of people
+STATIC_KEYS = {"fist": "f", "like": "l", "peace": "p"}  # palm is recognised, not mapped: it is the swiping hand
+SWIPE_KEYS = {"swipe_left": "a", "swipe_right": "d", "swipe_up": "w", "swipe_down": "s"}
+
+
+def figures(ctx: Context) -> list[Figure]:
+    if not have_datasets(ctx, "swipes", NEED):
+        return []
+    from .. import motion, replay
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        ck = _model(ctx, tmp)
+        scripts = motion.replays(ctx.datasets, 1, 1 if ctx.quick else 6, seed=1)
+        both, alone, tracked, cost, track, frames = {}, {}, [], [], [], 0
+        for k, (script, room) in enumerate(scripts):
+            clip = tmp / f"swipes{k}.mp4"
+            replay.write_video(script.render(room), clip)
+            for keys, total in ((SWIPE_KEYS | STATIC_KEYS, both), (STATIC_KEYS, alone)):
+                (tmp / "keys.toml").write_text("[gestures]\n" + "".join(f'{g} = "{v}"\n' for g, v in keys.items()))
+                _, events = replay_live(ctx, ck, clip, tmp / "keys.toml", tmp, f"swipes{k}")
+                motion.merge(total, motion.score(events, script.items))
+            seen, us, t_us = _tracked(clip, script.items)
+            tracked += seen
+            cost += us
+            track += t_us
+            frames += sum(it.length + motion.GAP for it in script.items)
+            ctx.log(f"[swipes] replay {k + 1}/{len(scripts)}: {both['right']}/{both['swipes']} right so far, "
+                    f"{both['false']} false")
+    return _figures(ctx, both, alone, tracked, cost, track, frames)
+
+
+def _model(ctx: Context, tmp: Path) -> Path:
+    """hagrid-people's palm, fist, like, peace and no_gesture of the first half of its people,
+    and, as a user records `none` in their own room, the rooms of the first half as
+    no_gesture: the whole-frame network judges the empty room between two hands."""
+    import shutil
+
+    import cv2
+
+    from ...model import checkpoint
+    from .. import motion, protocols
+
+    root, data_root = ctx.datasets / "hagrid-people", tmp / "data"
+    for g in KNOWN:
+        (data_root / g).mkdir(parents=True)
+        for name in motion.halves([p.name for p in (root / g).iterdir() if p.is_file()], 0):
+            shutil.copy(root / g / name, data_root / g / name)
+    for i, room in enumerate(motion.rooms(ctx.datasets, 0)):
+        cv2.imwrite(str(data_root / "no_gesture" / f"room{i:03d}.jpg"), room)
+    data, pcfg, _, cfg = protocols.load(data_root, ctx.train_config())
+    _, ck = protocols.train_on(data, list(range(len(data.samples))), cfg, pcfg, ctx.progress)
+    return checkpoint.write(tmp / "swipes.pt", ck)
+
+
+def _tracked(clip: Path, items) -> tuple[list[bool], list[float], list[float]]:
+    """For each swipe: did the prior track its hand in the frames before the motion began (the
+    detector cannot see a hand the prior has not found)? And, in microseconds per frame, the
+    detector's cost on this clip's tracked hands and the tracker's, read back from the video as
+    the loop reads it."""
+    import cv2
+
+    from ... import prior
+    from ...live.decide import Rule
+    from ...live.swipes import SWIPES, Swipes
+
+    cap = cv2.VideoCapture(str(clip))
+    tracker = prior.tracker(static=False, wake=True)
+    hands, shape, track_us = [], None, []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        shape = frame.shape
+        t0 = time.perf_counter()
+        hands.append(tracker(frame))
+        track_us.append((time.perf_counter() - t0) * 1e6)
+    cap.release()
+    seen = [any(h is not None for h in hands[it.begin - 3:it.begin]) for it in items if it.swipe is not None]
+    rules = {g: Rule(key="x") for g in SWIPES}
+    sw, us = Swipes(), []
+    for i, h in enumerate(hands):
+        t0 = time.perf_counter()
+        sw.update(h, shape, None, i / 30, rules, False)
+        us.append((time.perf_counter() - t0) * 1e6)
+    return seen, us, track_us
+
+
+def _figures(ctx: Context, both: dict, alone: dict, tracked: list[bool], cost: list[float], track: list[float],
+             frames: int) -> list[Figure]:
+    from .. import motion
+
+    right, n = both["right"], both["swipes"]
+    delays = both["delays"]
+    quick = f"quick: {ctx.train_config().epochs} epochs, one hand per set; " if ctx.quick else ""
+    where = (f"{quick}{n} swipes in "
+             f"{frames} frames ({frames / 30 / 60:.1f} min at 30 fps) of replays from real pixels: the second half "
+             f"of asl-frames B, hagrid-people palm and sign-digits 5, over rooms of the second half; settings chosen "
+             f"on the first half; through the live loop; {cores()} cores, no GPU")
+    n_seen = sum(tracked)
+    static_with = both["static_right"] / max(1, both["static"])
+    static_alone = alone["static_right"] / max(1, alone["static"])
+    return [
+        Figure("swipes", "swipes fired as the right direction", right / max(1, n_seen), "", better="higher",
+               target=ctx.target(0.97),
+               detail=f"{right} of the {n_seen} swipes whose hand the prior had found before it moved ({n} in all; "
+                      f"{n - n_seen} hands were not found in time, {both['wrong']} fired the wrong way); {where}"),
+        Figure("swipes", "false swipes per 1000 frames", 1000 * (both["false"] + both["wrong"]) / max(1, frames),
+               "per 1000", target=ctx.target(1.0),
+               detail=f"{both['false']} swipes that should not have fired, by what the hand did: "
+                      f"{both['false_by'] or 'none'} (hard cases: {', '.join(motion.HARD)}, static shapes held), "
+                      f"and {both['wrong']} fired the wrong way (a return stroke whose swipe was not seen)"),
+        Figure("swipes", "frames from the end of a motion to its key (slowest)", max(delays) if delays else float("nan"),
+               "frames", target=ctx.target(3),
+               detail=f"median {np.median(delays) if delays else float('nan'):.0f}, over {len(delays)} swipes; the "
+                      "motion's end is its last scripted frame"),
+        Figure("swipes", "static gestures fired as themselves, with swipes mapped", static_with, "", better="higher",
+               target=ctx.target(static_alone),
+               detail=f"{both['static_right']} of {both['static']} held shapes (hagrid-people fist, like, peace, "
+                      f"people never trained on); {alone['static_right']} with the static gestures alone; "
+                      f"{both['static_in_swipes']} static presses during swipes"),
+        Figure("swipes", "swipe detection per frame (p50)", float(np.median(cost)) / 1000, "ms",
+               detail=f"{len(cost)} frames of tracked hands, live/swipes.Swipes.update alone; p99 "
+                      f"{np.percentile(cost, 99) / 1000:.3f} ms; {cores()} cores, no GPU"),
+        Figure("swipes", "swipe detection / the hand tracker, per frame", float(np.median(cost) / np.median(track)),
+               "x", target=ctx.target(0.02),
+               detail=f"the tracker {np.median(track) / 1000:.2f} ms p50 on the same frames, the same run"),
+    ]
