@@ -293,10 +293,15 @@ def _rule(g: str, spec, at: tuple[str, ...], ctx: str, labels, none_label, src: 
 
 
 STARTER_KEYS = ("right", "left", "space", "media_play_pause", "up", "down")
+# The starter model's map: slides and media, from shapes nobody makes by accident. An open
+# palm, a flat "stop" hand, a fist and one pointing finger are what hands do at rest, on the
+# way to the mouse or while talking: they stay unmapped.
+STARTER_MODEL_KEYS = {"peace": "right", "rock": "left", "ok": "media_play_pause", "call": "media_next"}
 
 
-def starter_keymap(labels: list[str], none_label: str | None) -> str:
-    """A commented key map for the checkpoint's gestures, to edit."""
+def starter_keymap(labels: list[str], none_label: str | None, preset: dict | None = None) -> str:
+    """A commented key map for the checkpoint's gestures, to edit; `preset` maps some of them
+    (the starter model's), the others are written commented out."""
     gestures = [g for g in labels if g != none_label]
     out = [
         "# gesture key map: the key or mouse action each gesture sends. Edit, then run:",
@@ -318,8 +323,15 @@ def starter_keymap(labels: list[str], none_label: str | None) -> str:
         "[gestures]",
     ]
     for i, g in enumerate(gestures):
-        key = STARTER_KEYS[i] if i < len(STARTER_KEYS) else None
+        if preset is not None:
+            key = preset.get(g)
+        else:
+            key = STARTER_KEYS[i] if i < len(STARTER_KEYS) else None
         out.append(f'{g} = "{key}"' if key else f'# {g} = "KEY"')
+    out += ["", "# Swipes need no training, only a model with the hand prior (the default): the hand",
+            "# moving left, right, up or down as the mirrored preview shows it. For example:",
+            '# swipe_left = "left"', '# swipe_right = "right"', '# swipe_up = { key = "up", shape = "GESTURE" }',
+            "# [swipes] tunes them (distance = 1.5 hand sizes, speed = 4.0 a second, ...; see README)"]
     out += ["", "# The long form, for example:", "# [gestures.NAME]", '# key = "space"', '# mode = "hold"',
             "# threshold = 0.85", "# cooldown = 0.5", "", "# [gestures.NAME]", '# mouse = "scroll_down"',
             "# amount = 3", "",
