@@ -98,7 +98,8 @@ def get_parser() -> Parser:
     ev = sub.add_parser("eval", help="a checkpoint's accuracy, per-class metrics and confusion on any data folder",
                         description="Evaluate on a folder in either layout; labels are matched by name, and labels "
                                     "the checkpoint does not know are reported with what they were predicted as.")
-    ev.add_argument("--checkpoint", default=str(t.out), help=f"checkpoint (default {t.out})")
+    ev.add_argument("--checkpoint", default=str(t.out),
+                    help=f"checkpoint, or 'starter' for the shipped starter gestures (default {t.out})")
     ev.add_argument("--data", required=True, help="data folder to evaluate on")
     ev.add_argument("--json", action="store_true", help="print one JSON object (accuracy, per_class, confusion, ...)")
 
@@ -113,7 +114,8 @@ def get_parser() -> Parser:
                                    "was wrong' and m then 1-9 'that gesture was missed': the frames become a new "
                                    "session of the data folder and the model relearns in the background (also "
                                    "without the window, through the hotkeys ctrl+alt+x and ctrl+alt+m).")
-    r.add_argument("--checkpoint", default=str(t.out), help=f"checkpoint (default {t.out})")
+    r.add_argument("--checkpoint", help=f"checkpoint, or 'starter' for the shipped starter gestures (default {t.out}; "
+                                        "the starter where that has not been trained yet)")
     r.add_argument("--source", default="0", help="camera index, video file, image folder or synth:... (default 0)")
     r.add_argument("--keys", metavar="KEYS.toml", help="key map: which key each gesture presses")
     r.add_argument("--dry-run", action="store_true", help="log and print the events, send no keys")

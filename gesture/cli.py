@@ -6,7 +6,9 @@ import sys
 from pathlib import Path
 
 from .args import get_parser
+from .config import TrainConfig
 from .errors import GestureError
+from .paths import STARTER, checkpoint_path
 
 
 def cmd_model(args) -> int:
@@ -125,7 +127,7 @@ def cmd_train(args) -> int:
 def cmd_eval(args) -> int:
     from .learn.evaluate import eval_folder, format_eval
 
-    m = eval_folder(args.checkpoint, args.data, progress=not args.json)
+    m = eval_folder(checkpoint_path(args.checkpoint), args.data, progress=not args.json)
     print(json.dumps(m, indent=2) if args.json else format_eval(m))
     return 0
 
@@ -134,12 +136,14 @@ def cmd_run(args) -> int:
     from .live.loop import RunConfig, run, write_keys
     from .live.stats import format_summary
 
+    ckpt = run_checkpoint(args.checkpoint)
     if args.write_keys:
-        write_keys(Path(args.write_keys), Path(args.checkpoint))
-        print(f"wrote {args.write_keys}: edit it, then `gesture run --keys {args.write_keys}`")
+        write_keys(Path(args.write_keys), ckpt)
+        print(f"wrote {args.write_keys}: edit it, then `gesture run --keys {args.write_keys}"
+              + (" --checkpoint starter`" if ckpt == STARTER else "`"))
         return 0
     cfg = RunConfig(
-        checkpoint=Path(args.checkpoint), source=args.source, keys=Path(args.keys) if args.keys else None,
+        checkpoint=ckpt, source=args.source, keys=Path(args.keys) if args.keys else None,
         dry_run=args.dry_run, preview=not args.no_preview, threshold=args.threshold,
         log=Path(args.log) if args.log else None, max_frames=args.max_frames,
         screenshot=Path(args.screenshot) if args.screenshot else None,
@@ -151,6 +155,25 @@ def cmd_run(args) -> int:
     if summary["first_frame_s"] is not None:  # from this process's start: only meaningful here
         print(f"first frame classified {summary['first_frame_s']:.2f} s after start")
     return 0
+
+
+def run_checkpoint(value: str | None) -> Path:
+    """--checkpoint as given; without it, the trained model, or the starter until one is trained."""
+    if value is not None:
+        return checkpoint_path(value)
+    default = Path(TrainConfig.out)
+    if default.exists():
+        return default
+    print(f"no trained model at {default} yet: using the starter gestures ({', '.join(starter_gestures())}); "
+          "record and train your own with `gesture capture` and `gesture train`", file=sys.stderr)
+    return STARTER
+
+
+def starter_gestures() -> list[str]:
+    from .model.livefile import load
+
+    live, _ = load(STARTER)
+    return [g for g in live.labels if g != live.none_label] if live is not None else []
 
 
 COMMANDS = {"model": cmd_model, "capture": cmd_capture, "data": cmd_data, "train": cmd_train, "eval": cmd_eval,

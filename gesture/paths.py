@@ -8,6 +8,12 @@ PACKAGE = Path(__file__).resolve().parent
 PROJECT = PACKAGE.parent  # the source checkout the package was installed from (editable)
 WEIGHTS = PACKAGE / "weights"  # the hand prior's ONNX files and the idle hands, with their sources
 PEER_VENV = PROJECT / ".venv-peer"  # the benchmark's MediaPipe peer (scripts/peer-setup)
+STARTER = WEIGHTS / "starter.pt"  # the starter gestures, no recording needed (tools/build_starter.py)
+
+
+def checkpoint_path(value: str | Path) -> Path:
+    """A --checkpoint value: a file, or 'starter' for the shipped starter model."""
+    return STARTER if str(value) == "starter" else Path(value)
 
 
 def cache_dir() -> Path:

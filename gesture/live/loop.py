@@ -27,7 +27,7 @@ from ..errors import GestureError, SourceLost
 from ..model.livefile import version_of
 from .corrections import Commands
 from .decide import DecisionConfig
-from .keymap import starter_keymap
+from .keymap import STARTER_MODEL_KEYS, starter_keymap
 from .senders import KeySender
 from .session import Session, open_session
 from .view import QUIT
@@ -159,7 +159,7 @@ def write_keys(path: Path, ckpt: Path) -> str:
     ck = checkpoint.load(ckpt)
     if path.exists():
         raise GestureError(f"{path} already exists; edit it, or choose another file for --write-keys")
-    text = starter_keymap(ck.labels, ck.none_label)
+    text = starter_keymap(ck.labels, ck.none_label, STARTER_MODEL_KEYS if ck.meta.get("starter") else None)
     try:
         path.write_text(text)
     except OSError as e:

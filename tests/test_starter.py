@@ -1,0 +1,101 @@
+"""The shipped starter gestures: what is in the file, and real frames of a person it never saw
+(asl-frames) through `gesture run` and `gesture eval`."""
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import DATASETS, HANG, ROOT
+
+from gesture.model import checkpoint
+from gesture.paths import STARTER
+
+
+def test_the_starter_is_small_licensed_and_tracks_hands_with_the_prior():
+    ck = checkpoint.load(STARTER)  # weights_only
+    assert STARTER.stat().st_size < 1_000_000
+    assert ck.head is not None and ck.prior is not None and ck.none_label == "no_gesture"
+    assert ck.meta["starter"] and ck.meta["license"] == "CC BY-SA 4.0"
+    assert {"palm", "fist", "peace", "ok", "call", "rock"} <= set(ck.labels)  # HaGRID's names
+    assert "starter.pt" in (STARTER.parent / "SOURCES.md").read_text()
+    # Its whole-frame network says none, whatever it sees: no hand found is no gesture.
+    import torch
+
+    x = torch.randn(4, 3, ck.preprocess.size, ck.preprocess.size) * 3
+    with torch.no_grad():
+        p = torch.softmax(ck.model(x), 1).numpy()
+    assert (p.argmax(1) == ck.labels.index("no_gesture")).all() and p.max(1).min() > 0.99
+
+
+def test_the_build_script_rebuilds_the_shipped_head(tmp_path):
+    if not (DATASETS / "hagrid-people").is_dir():
+        pytest.skip(f"hagrid-people not found in {DATASETS}")
+    from gesture.tools import build_starter
+
+    build_starter.build(DATASETS, tmp_path / "starter.pt", log=lambda *a: None)
+    new, old = checkpoint.load(tmp_path / "starter.pt"), checkpoint.load(STARTER)
+    assert new.labels == old.labels
+    for k, v in old.head.items():
+        if hasattr(v, "shape"):
+            np.testing.assert_allclose(new.head[k], v, atol=1e-5, err_msg=k)
+
+
+@pytest.fixture(scope="module")
+def asl_clip(tmp_path_factory):
+    """asl-frames V (a peace sign), Y (thumb and little finger: HaGRID's call), A (a fist) and
+    B (a flat hand) between empty scenes, padded to 640x480, three frames a picture."""
+    if not (DATASETS / "asl-frames").is_dir():
+        pytest.skip(f"asl-frames not found in {DATASETS}")
+    from gesture.bench import replay
+    from gesture.data.dataset import scan
+
+    by = {}
+    for s in scan(DATASETS / "asl-frames").samples:
+        by.setdefault(s.label, []).append(s)
+    for v in by.values():
+        v.sort(key=lambda s: s.index)
+    parts = []
+    for k, g in enumerate(["V", "Y", "A", "B"]):
+        parts += [("nothing", by["nothing"][k * 20:k * 20 + 10]), (g, by[g][k * 30:k * 30 + 10])]
+    parts.append(("nothing", by["nothing"][100:110]))
+    frames, segments = replay.build(parts)
+    root = tmp_path_factory.mktemp("starter")
+    clip = replay.write_video((replay.pad(f) for f in frames for _ in range(3)), root / "asl.mp4")
+    return clip, replay.held(segments, 3), by
+
+
+def test_gesture_run_with_no_trained_model_uses_the_starter_and_fires_its_map(asl_clip, tmp_path):
+    clip, segments, _ = asl_clip
+    keys, log = tmp_path / "keys.toml", tmp_path / "ev.jsonl"
+    r = subprocess.run([sys.executable, "-m", "gesture", "run", "--write-keys", str(keys)], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=HANG)
+    assert r.returncode == 0 and "using the starter gestures" in r.stderr, r.stderr
+    text = keys.read_text()
+    assert 'peace = "right"' in text and 'call = "media_next"' in text and "# palm = " in text  # palms stay unmapped
+    r = subprocess.run([sys.executable, "-m", "gesture", "run", "--source", str(clip), "--keys", str(keys),
+                        "--dry-run", "--no-preview", "--no-corrections", "--log", str(log)],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=HANG)
+    assert r.returncode == 0, r.stderr
+    assert "using the starter gestures" in r.stderr
+    fired = [json.loads(line) for line in log.read_text().splitlines()]
+    taps = [(e["frame"], e["gesture"]) for e in fired if e["event"] == "tap"]
+    where = {s.label: range(s.start, s.start + s.length + 6) for s in segments if s.label != "nothing"}
+    assert any(g == "peace" and f in where["V"] for f, g in taps)
+    assert any(g == "call" and f in where["Y"] for f, g in taps)
+    assert all(f in where["V"] or f in where["Y"] for f, _ in taps), taps  # nothing on the fist, the palm, the room
+
+
+def test_gesture_eval_scores_the_starter_on_a_folder(asl_clip, tmp_path):
+    _, _, by = asl_clip
+    for label, src in (("peace", "V"), ("call", "Y"), ("no_gesture", "nothing")):
+        (tmp_path / label).mkdir()
+        for s in by[src][::20]:
+            shutil.copy(s.path, tmp_path / label / s.path.name)
+    r = subprocess.run([sys.executable, "-m", "gesture", "eval", "--checkpoint", "starter", "--data", str(tmp_path),
+                        "--json"], cwd=ROOT, capture_output=True, text=True, timeout=HANG)
+    assert r.returncode == 0, r.stderr
+    m = json.loads(r.stdout)
+    assert m["per_class"]["no_gesture"]["recall"] > 0.9  # an empty room is no gesture
+    assert m["accuracy"] > 0.6
