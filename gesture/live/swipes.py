@@ -148,7 +148,7 @@ class Motion:
         return x0 >= edge * w and y0 >= edge * h and x1 <= (1 - edge) * w and y1 <= (1 - edge) * h
 
     def shape(self) -> str | None:
-        """The head's most common reading along the motion (and just before it)."""
+        """The head's most common reading along the motion, from its last still frame."""
         shapes = [p.shape for p in self.points if p.shape is not None]
         return max(set(shapes), key=shapes.count) if shapes else None
 
