@@ -19,14 +19,18 @@ HANG = 3600
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
-    """Keep the decoded-frame cache of test runs out of the user's ~/.cache."""
-    old = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    """Keep the decoded-frame cache, the control socket and the autostart files of test runs out
+    of the user's home."""
+    names = ("XDG_CACHE_HOME", "XDG_RUNTIME_DIR", "XDG_STATE_HOME", "XDG_CONFIG_HOME")
+    old = {k: os.environ.get(k) for k in names}
+    for k in names:
+        os.environ[k] = str(tmp_path_factory.mktemp(k.split("_")[1].lower()))
     yield
-    if old is None:
-        os.environ.pop("XDG_CACHE_HOME", None)
-    else:
-        os.environ["XDG_CACHE_HOME"] = old
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 def gesture(*args, timeout=HANG, **kw) -> subprocess.CompletedProcess:

@@ -96,6 +96,7 @@ def loop(s: Session, observe=None) -> None:
         if key == QUIT:
             break
         on_key(s, key, t, i)
+        answer(s, t, i, fired)
         s.stats.frame(t0, t1, reading, t3, t4, time.perf_counter(), s.due, STARTED)
     s.model = s.teacher.take(s.t, s.model) if s.teacher.on else s.model  # a correction on the last frame
     if frame is not None:
@@ -112,6 +113,19 @@ def motion(s: Session, frame, reading, t: float) -> tuple[list, bool]:
     if s.swipes.last is not None and s.swipes.last[1] == t:
         s.decider.swiped()
     return events, not s.swipes.moving
+
+
+def answer(s: Session, t: float, i: int, fired: bool) -> None:
+    """`gesture pause` and `gesture resume` from another process, between two frames; and what
+    `gesture status` reads."""
+    if s.control is None:
+        return
+    asked = s.control.drain()
+    for cmd, _ in asked:
+        s.sink.emit(s.decider.set_paused(cmd == "pause", t), i)
+    s.control.publish(s.decider.paused, int(fired))
+    for _, done in asked:
+        done.set()  # the answer goes out with the state it asked for
 
 
 def notes(s: Session) -> tuple:

@@ -22,6 +22,7 @@ from ..model.framenet import FrameNet, have_onnxruntime
 from ..model.livefile import version_of
 from ..model.recognizer import Recognizer
 from .apps import FocusWatcher
+from .control import Control
 from .corrections import Collector, Commands, Corrector
 from .decide import Decider
 from .hotkeys import Hotkeys
@@ -96,6 +97,7 @@ class Session:
     stats: Stats
     log: object
     swipes: Swipes | None = None  # only where the key map names a swipe
+    control: Control | None = None  # gesture status / pause / resume
     t: float = 0.0  # the newest frame's time and index, for what closing emits
     index: int = -1
     due: float | None = None  # a file played in real time: when the newest frame was due
@@ -181,7 +183,9 @@ def open_session(cfg, stack: ExitStack, sender: KeySender | None, log, commands:
     reader = LatestFrame(src) if src.live else None
     stack.callback(close_source, src, reader, stats)
     swipes = Swipes(keymap.swipes) if keymap.uses_swipes else None
-    session = Session(cfg, model, decider, sink, focus, teacher, view, src, reader, stats, log, swipes)
+    control = Control(str(cfg.checkpoint), str(cfg.keys) if cfg.keys else None, log)
+    stack.callback(control.close)
+    session = Session(cfg, model, decider, sink, focus, teacher, view, src, reader, stats, log, swipes, control)
     # Registered last, so it runs first: release what the decider holds, then anything the
     # sender still has down.
     stack.callback(sender.release_all)
