@@ -138,6 +138,23 @@ def get_parser() -> Parser:
                         "for `gesture data --file` to file under a label")
     r.add_argument("--write-keys", metavar="KEYS.toml",
                    help="write a commented starter key map for the checkpoint's gestures, and exit")
+    r.add_argument("--background", action="store_true",
+                   help="as at login (gesture autostart): no window, output appended to the log under "
+                        "$XDG_STATE_HOME/gesture/, and not a second time while one answers `gesture status`")
+
+    a = sub.add_parser("autostart", help="start gesture run in the background at login, or stop doing so",
+                       description="on: write an XDG autostart entry (and a systemd user unit where systemd's user "
+                                   "instance runs) that starts `gesture run --background` with these arguments; off: "
+                                   "remove them; no action: say what is installed.")
+    a.add_argument("action", nargs="?", choices=("on", "off"), help="on or off; none: show what is installed")
+    a.add_argument("--keys", metavar="KEYS.toml", help="with on: the key map the background run uses (required)")
+    a.add_argument("--checkpoint", help="with on: the model (default: the trained one, else the starter)")
+    for name, what in (("status", "whether gesture run is running: its model, key map, pause and presses today"),
+                       ("pause", "pause a running gesture run (held keys are released)"),
+                       ("resume", "resume a paused gesture run")):
+        c = sub.add_parser(name, help=what, description=what[0].upper() + what[1:] + ", over a local socket only "
+                           "this user can open.")
+        c.add_argument("--json", action="store_true", help="print the answer as one JSON object")
 
     from .demo import DemoConfig
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from pathlib import Path
 
 from .args import get_parser
@@ -136,6 +138,8 @@ def cmd_run(args) -> int:
     from .live.loop import RunConfig, run, write_keys
     from .live.stats import format_summary
 
+    if args.background and not background():
+        return 0
     ckpt = run_checkpoint(args.checkpoint)
     if args.write_keys:
         write_keys(Path(args.write_keys), ckpt)
@@ -144,7 +148,7 @@ def cmd_run(args) -> int:
         return 0
     cfg = RunConfig(
         checkpoint=ckpt, source=args.source, keys=Path(args.keys) if args.keys else None,
-        dry_run=args.dry_run, preview=not args.no_preview, threshold=args.threshold,
+        dry_run=args.dry_run, preview=not (args.no_preview or args.background), threshold=args.threshold,
         log=Path(args.log) if args.log else None, max_frames=args.max_frames,
         screenshot=Path(args.screenshot) if args.screenshot else None,
         data=Path(args.data) if args.data else None, corrections=not args.no_corrections, collect=args.collect,
@@ -154,6 +158,70 @@ def cmd_run(args) -> int:
     print(format_summary(summary))
     if summary["first_frame_s"] is not None:  # from this process's start: only meaningful here
         print(f"first frame classified {summary['first_frame_s']:.2f} s after start")
+    return 0
+
+
+def background() -> bool:
+    """--background: output appended to the log (the learner's too: the file descriptors move),
+    and False where a gesture run already answers, which is not an error (the autostart entry
+    and the systemd unit may both start one)."""
+    from .live import autostart, control
+
+    if control.alive():
+        print("gesture run is already running in the background (gesture status)", file=sys.stderr)
+        return False
+    path = autostart.log_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(path, "a", buffering=1, encoding="utf-8")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
+    sys.stdout = sys.stderr = log
+    print(f"--- gesture run --background, pid {os.getpid()}, {time.strftime('%Y-%m-%d %H:%M:%S')}")
+    return True
+
+
+def cmd_autostart(args) -> int:
+    from .live import autostart
+
+    note = autostart.elsewhere()
+    if note:
+        print(note)
+        return 0
+    if args.action is None:
+        autostart.show()
+    elif args.action == "off":
+        autostart.off()
+    else:
+        if not args.keys:
+            raise GestureError("gesture autostart on needs --keys KEYS.toml: the key map the background run uses "
+                               "(write one with `gesture run --write-keys KEYS.toml`)")
+        check_run(run_checkpoint(args.checkpoint), Path(args.keys))
+        autostart.on(Path(args.keys), args.checkpoint)
+    return 0
+
+
+def check_run(ckpt: Path, keys: Path) -> None:
+    """What a login would find wrong, found now: the model loads and the key map fits it."""
+    from .live.keymap import load_keymap
+    from .live.session import load_for_run
+
+    ck = load_for_run(ckpt, lambda *a: None)
+    load_keymap(keys, ck.labels, ck.none_label, prior=ck.head is not None)
+
+
+def cmd_control(args) -> int:
+    from .live import control
+
+    r = control.ask(args.command)
+    if args.json:
+        print(json.dumps(r))
+    elif "error" in r:
+        raise GestureError(r["error"])
+    else:
+        print(f"running (pid {r['pid']}, since {r['since']}): model {r['model']}, keys {r['keys'] or 'none'}, "
+              f"{'PAUSED' if r['paused'] else 'firing'}, {r['presses_today']} presses today")
     return 0
 
 
@@ -177,7 +245,8 @@ def starter_gestures() -> list[str]:
 
 
 COMMANDS = {"model": cmd_model, "capture": cmd_capture, "data": cmd_data, "train": cmd_train, "eval": cmd_eval,
-            "run": cmd_run, "demo": cmd_demo, "bench": cmd_bench}
+            "run": cmd_run, "demo": cmd_demo, "bench": cmd_bench, "autostart": cmd_autostart,
+            "status": cmd_control, "pause": cmd_control, "resume": cmd_control}
 
 
 def main(argv: list[str] | None = None) -> int:
