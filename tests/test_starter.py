@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -99,3 +100,53 @@ def test_gesture_eval_scores_the_starter_on_a_folder(asl_clip, tmp_path):
     m = json.loads(r.stdout)
     assert m["per_class"]["no_gesture"]["recall"] > 0.9  # an empty room is no gesture
     assert m["accuracy"] > 0.6
+
+
+def test_the_wheel_installs_into_a_fresh_venv_and_runs_anywhere(asl_clip, tmp_path):
+    """`pip wheel` (what `python -m build` runs: the PEP 517 backend) makes a wheel holding the
+    weights, the starter and their licenses; installed into a new venv, with no checkout on
+    its path, its `gesture` command runs the demo and the starter on a real clip."""
+    import site
+    import zipfile
+
+    dist = tmp_path / "dist"
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                        str(dist), str(ROOT)], capture_output=True, text=True, timeout=HANG)
+    assert r.returncode == 0, r.stderr
+    (wheel,) = dist.glob("gesture_keys-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for f in ("starter.pt", "starter.live.npz", "palm_detection_lite.onnx", "hand_landmark_lite.onnx",
+              "idle_hands.npz", "LICENSE-mediapipe", "SOURCES.md"):
+        assert f"gesture/weights/{f}" in names, f
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=HANG)
+    py = venv / "bin" / "python"
+    # The dependencies (torch, OpenCV, ONNX Runtime, ...) come from this test's own environment
+    # as a plain path, not from the network; gesture itself only from the wheel.
+    purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    Path(purelib, "_deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    r = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+                       capture_output=True, text=True, timeout=HANG)
+    assert r.returncode == 0, r.stderr
+    away = tmp_path / "elsewhere"
+    away.mkdir()
+    where = subprocess.run([str(py), "-c", "import gesture; print(gesture.__file__)"], cwd=away, capture_output=True,
+                           text=True, check=True).stdout
+    assert where.startswith(purelib) and str(ROOT) not in where
+    exe = venv / "bin" / "gesture"
+    r = subprocess.run([str(exe), "demo", "--frames", "40", "--epochs", "2", "--out", str(away / "demo")], cwd=away,
+                       capture_output=True, text=True, timeout=HANG)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert (away / "demo" / "model" / "gesture.pt").is_file() or list((away / "demo").rglob("*.pt"))
+    clip, _, _ = asl_clip
+    keys, log = away / "keys.toml", away / "ev.jsonl"
+    r = subprocess.run([str(exe), "run", "--checkpoint", "starter", "--write-keys", str(keys)], cwd=away,
+                       capture_output=True, text=True, timeout=HANG)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([str(exe), "run", "--checkpoint", "starter", "--source", str(clip), "--keys", str(keys),
+                        "--dry-run", "--no-preview", "--no-corrections", "--log", str(log)], cwd=away,
+                       capture_output=True, text=True, timeout=HANG)
+    assert r.returncode == 0, r.stderr
+    fired = {json.loads(line)["gesture"] for line in log.read_text().splitlines()}
+    assert {"peace", "call"} <= fired
