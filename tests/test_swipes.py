@@ -265,3 +265,10 @@ def test_the_keys_of_real_swipes_reach_a_real_keyboard_listener(replay, xdisplay
     assert r.returncode == 0, r.stderr
     pressed = [k for kind, k in heard(proc) if kind == "press"]
     assert pressed == ["'a'", "'w'", "'d'"]
+
+
+def test_a_long_still_start_setting_still_counts_every_frame_before_the_motion():
+    a, b = (200, 240), (440, 240)
+    frames = still(*a, 200) + move(a, b, 10) + still(*b, 10)
+    assert [g for _, g in play(frames, cfg=SwipeConfig(settle=30))] == ["swipe_left"]
+    assert play(still(*a, 20) + move(a, b, 10) + still(*b, 10), cfg=SwipeConfig(settle=30)) == []

@@ -232,8 +232,9 @@ class Swipes:
             self.reset()  # found again elsewhere, or another hand: a new track
         self.lost = 0
         self.track.append(p)
-        if len(self.track) > 4 * self.TRAIL and self.onset is None:
-            del self.track[:-self.TRAIL]
+        keep = max(self.TRAIL, self.cfg.settle + 2)  # enough behind the onset to count a still start
+        if len(self.track) > 4 * keep and self.onset is None:
+            del self.track[:-keep]
         if len(self.track) < 2:
             return []
         q = self.track[-2]
@@ -246,7 +247,7 @@ class Swipes:
             return []
         points, settled = self.track[self.onset:], self.onset
         self.onset = None
-        del self.track[:-self.TRAIL]
+        del self.track[:-keep]
         a, b = points[0], points[-1]
         m = Motion(direction(b.x - a.x, b.y - a.y), points, settled, self.frame)
         return self._judge(m, rules, paused)
