@@ -122,6 +122,9 @@ class TrainConfig:
     prior: bool = True  # the shipped hand prior and a landmark head beside the network; False: --from-scratch
     idle: bool = True  # the shipped idle hands (gesture/prior/idle.py) also teach the head the no-gesture class
     idle_exclude: tuple = ()  # idle sets left out (the benchmark leaves out the set it scores)
+    # Other people's hands of the same gesture names (prior/others.py: hagrid-people's, shipped
+    # with the starter) join the user's labels that carry a HaGRID name.
+    others: bool = True
 
     def planned(self, found: float | None) -> "TrainConfig":
         """Size and steps of the whole-frame network, once the prior has found a hand in `found`

@@ -44,7 +44,8 @@ PRESSES_PEER = {"peer: false presses per hour, idle hands and unknown shapes", "
 SWIPES = {"swipes fired as the right direction", "false swipes per 1000 frames",
           "frames from the end of a motion to its key (slowest)", "static gestures fired as themselves, with swipes mapped",
           "swipe detection per frame (p50)", "swipe detection / the hand tracker, per frame"}
-STARTER = {"starter gestures, people never seen", "starter: idle hands read as a gesture, people never seen"}
+STARTER = {"starter gestures, people never seen", "starter: idle hands read as a gesture, people never seen",
+           "a few own frames, with other people's hands of the same names", "a few own frames, alone"}
 PRIOR_PEER = {"peer: finger-count, trained on set1, scored on set2", "peer: finger-count, trained on set2, scored on set1",
               "peer: hagrid-people, people never seen (19 classes)", "peer: idle hands read as a gesture, hagrid-people",
               "gesture / peer accuracy, hagrid-people people never seen"}

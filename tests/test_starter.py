@@ -150,3 +150,19 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_anywhere(asl_clip, tmp_pa
     assert r.returncode == 0, r.stderr
     fired = {json.loads(line)["gesture"] for line in log.read_text().splitlines()}
     assert {"peace", "call"} <= fired
+
+
+def test_a_label_with_a_hagrid_name_learns_from_other_peoples_hands_and_others_do_not():
+    from gesture.prior import others
+
+    points, names = others.load()
+    assert len(points) > 100 and {"peace", "call", "fist"} <= set(names)
+    labels = ["Peace", "wave", "none"]
+    assert others.matches(labels, 2) == {0: "peace"}
+    y = np.array([0, 1, 2])
+    p, y2, sessions, _ = others.merge(np.zeros((3, 21, 3), np.float32), y, np.array(["a"] * 3), np.zeros(3, int),
+                                      labels, 2)
+    added = y2[3:]
+    assert len(added) == int((names == "peace").sum()) and set(added) == {0}  # only the matching label
+    assert all(s.startswith("others:") for s in sessions[3:]) and len(p) == len(y2)
+    assert others.matches(["none", "peace"], 1) == {}  # the no-gesture class gets idle hands, never these

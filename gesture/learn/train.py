@@ -25,7 +25,7 @@ from ..model import checkpoint
 from ..model.head import HeadConfig, LandmarkHead, fit_head
 from ..model.recognizer import combine
 from ..preprocess import PreprocessConfig
-from ..prior import idle
+from ..prior import idle, others
 from . import landmarks, reports
 from .fit_net import evaluate, fit
 from .frames import Data, load_data, scan_data
@@ -43,6 +43,10 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
     _announce(cfg, data, split, time.monotonic() - t0, log)
     res = fit(data, split.train, split.val, cfg, pcfg, progress=progress)
     head = fit_landmark_head(data, split.train, cfg)
+    helped = others.matches(data.labels, _none(data)) if head is not None and cfg.others else {}
+    if helped:
+        log(f"the landmark head also learned from other people's hands of {', '.join(sorted(helped.values()))} "
+            "(hagrid-people, shipped with the starter gestures)")
     probs = validation_probs(res.model, head, data, split.val, pcfg, cfg.size)
     m = _metrics(data, split, probs, res, ident)
     meta = _meta(cfg, res, m, data, head)
@@ -104,8 +108,14 @@ def _meta(cfg: TrainConfig, res, m: dict, data: Data, head) -> dict:
                                       "best_epoch", "cut_short")},
         "data": {"root": str(cfg.data), "frames": len(data.samples), "fingerprint": fingerprint(data.samples)},
         "idle": idle.identity(cfg.idle_exclude) if head is not None and cfg.idle and data.none_label else None,
+        "others": ({"hands": others.identity(), "labels": sorted(others.matches(data.labels, _none(data)).values())}
+                   if head is not None and cfg.others and others.matches(data.labels, _none(data)) else None),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+
+
+def _none(data: Data) -> int | None:
+    return data.labels.index(data.none_label) if data.none_label is not None else None
 
 
 def _conclude(out: Path, m: dict, res, split, log) -> None:
@@ -153,6 +163,8 @@ def fit_landmark_head(data: Data, train_idx: list[int], cfg: TrainConfig) -> Lan
     if cfg.idle and none is not None:
         # Other people's idle hands join the user's own `none`: hands at rest must not fire.
         points, y, sessions, index = idle.merge(points, y, sessions, index, none, cfg.idle_exclude)
+    if cfg.others:
+        points, y, sessions, index = others.merge(points, y, sessions, index, data.labels, none)
     return fit_head(points, y, len(data.labels), HeadConfig(seed=cfg.seed), none=none, sessions=sessions,
                     index=index)
 

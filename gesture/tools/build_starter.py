@@ -13,6 +13,10 @@ its `no_gesture` as the starter's `none`. Fixed seed: the same data gives the sa
    people never seen, with the shipped idle hands that came from hagrid-people left out.
 3. The shipped model is trained on everyone.
 
+Beside it, starter_hands.npz: the landmarks of every gesture image where the prior finds a
+hand, with its class name; a user's label of the same name learns from them too
+(prior/others.py).
+
 Its whole-frame network is a constant: it says `none` whatever it sees. The hand prior
 finds the hand; a frame where it finds none is not a gesture. (A network trained on these
 photographs would judge the user's empty room by other people's rooms.)
@@ -37,6 +41,7 @@ from ..model.head import LandmarkHead
 from ..model.net import GestureNet
 from ..paths import WEIGHTS, default_datasets
 from ..preprocess import PreprocessConfig
+from ..util import atomic_write
 
 KEEP = 0.8  # a class's lowest recall over the two development folds
 NONE = "no_gesture"
@@ -87,7 +92,7 @@ def fit(data, idx: list[int], labels: list[str], exclude_idle: bool) -> Landmark
     keep = [i for i in idx if data.samples[i].label in labels]
     y = torch.tensor([labels.index(s.label) if s.label in labels else 0 for s in data.samples])
     sub = replace(sub, y=y, none_label=NONE)
-    cfg = TrainConfig(seed=0, idle_exclude=("hagrid-people",) if exclude_idle else ())
+    cfg = TrainConfig(seed=0, idle_exclude=("hagrid-people",) if exclude_idle else (), others=False)
     return fit_landmark_head(sub, keep, cfg)
 
 
@@ -135,8 +140,23 @@ def build(datasets: Path, out: Path, log=print) -> dict:
     ck = checkpoint.Checkpoint(model, keep, NONE, PreprocessConfig(size=64), meta, head.state, prior.identity(),
                                export(model))
     checkpoint.write(out, ck)
-    log(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
+    hands = write_hands(data, out.with_name("starter_hands.npz"))
+    log(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB) and {hands.name} ({hands.stat().st_size / 1e6:.2f} MB)")
     return meta
+
+
+def write_hands(data, path: Path) -> Path:
+    """Every gesture's hands the prior found (landmarks only), with their class names: what a
+    user's label of the same name learns from too (prior/others.py)."""
+    idx = [i for i, s in enumerate(data.samples) if s.label != NONE and data.hands.found[i]]
+    points = data.hands.points[idx].astype(np.float32)
+    labels = np.array([data.samples[i].label for i in idx])
+    def save(tmp):
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, points=points, labels=labels)
+
+    atomic_write(path, save)
+    return path
 
 
 def main(argv=None) -> None:
