@@ -197,8 +197,10 @@ def cmd_autostart(args) -> int:
         if not args.keys:
             raise GestureError("gesture autostart on needs --keys KEYS.toml: the key map the background run uses "
                                "(write one with `gesture run --write-keys KEYS.toml`)")
-        check_run(run_checkpoint(args.checkpoint), Path(args.keys))
-        autostart.on(Path(args.keys), args.checkpoint)
+        ckpt = run_checkpoint(args.checkpoint)
+        check_run(ckpt, Path(args.keys))
+        # Resolved now: a login starts in another folder, where a relative default means nothing.
+        autostart.on(Path(args.keys), "starter" if ckpt == STARTER else str(ckpt))
     return 0
 
 

@@ -42,6 +42,10 @@ def test_autostart_on_writes_a_valid_entry_and_off_leaves_nothing(model, tmp_pat
         assert v.returncode == 0 and not v.stdout.strip(), v.stdout + v.stderr
     r = gesture("autostart", env=env)
     assert r.returncode == 0 and str(entry) in r.stdout and "--background" in r.stdout
+    # With no --checkpoint, the model of today is written down: a login starts in another folder.
+    r = gesture("autostart", "on", "--keys", keys, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "--checkpoint starter" in entry.read_text()  # the starter: no trained model in that folder
     r = gesture("autostart", "off", env=env)
     assert r.returncode == 0 and "removed" in r.stdout
     assert tree(home) == before

@@ -35,7 +35,7 @@ def load(path: Path = FILE) -> tuple[np.ndarray, np.ndarray]:
 def matches(labels: list[str], none: int | None, path: Path = FILE) -> dict[int, str]:
     """The user's label index -> the HaGRID name whose hands join it."""
     _, names = load(path)
-    known = {key(n): n for n in set(names)}
+    known = {key(n): str(n) for n in set(names)}  # plain str: a checkpoint holds plain data only
     return {i: known[key(g)] for i, g in enumerate(labels) if i != none and key(g) in known}
 
 

@@ -44,7 +44,8 @@ def figures(ctx: Context) -> list[Figure]:
         for k, (script, room) in enumerate(scripts):
             clip = tmp / f"swipes{k}.mp4"
             replay.write_video(script.render(room), clip)
-            for keys, total in ((SWIPE_KEYS | STATIC_KEYS, both), (STATIC_KEYS, alone)):
+            plays = ((SWIPE_KEYS | STATIC_KEYS, both),) + (() if ctx.quick else ((STATIC_KEYS, alone),))
+            for keys, total in plays:  # quick: the static gestures alone are not played again
                 (tmp / "keys.toml").write_text("[gestures]\n" + "".join(f'{g} = "{v}"\n' for g, v in keys.items()))
                 _, events = replay_live(ctx, ck, clip, tmp / "keys.toml", tmp, f"swipes{k}")
                 motion.merge(total, motion.score(events, script.items))
@@ -127,6 +128,7 @@ def _figures(ctx: Context, both: dict, alone: dict, tracked: list[bool], cost: l
              f"on the first half; through the live loop; {cores()} cores, no GPU")
     n_seen = sum(tracked)
     static_with = both["static_right"] / max(1, both["static"])
+    alone = alone or both  # quick: not played alone
     static_alone = alone["static_right"] / max(1, alone["static"])
     return [
         Figure("swipes", "swipes fired as the right direction", right / max(1, n_seen), "", better="higher",
@@ -145,8 +147,10 @@ def _figures(ctx: Context, both: dict, alone: dict, tracked: list[bool], cost: l
         Figure("swipes", "static gestures fired as themselves, with swipes mapped", static_with, "", better="higher",
                target=ctx.target(static_alone),
                detail=f"{both['static_right']} of {both['static']} held shapes (hagrid-people fist, like, peace, "
-                      f"people never trained on); {alone['static_right']} with the static gestures alone; "
-                      f"{both['static_in_swipes']} static presses during swipes"),
+                      "people never trained on); "
+                      + (f"{alone['static_right']} with the static gestures alone; " if not ctx.quick else
+                         "quick: not played without swipes; ")
+                      + f"{both['static_in_swipes']} static presses during swipes"),
         Figure("swipes", "swipe detection per frame (p50)", float(np.median(cost)) / 1000, "ms",
                detail=f"{len(cost)} frames of tracked hands, live/swipes.Swipes.update alone; p99 "
                       f"{np.percentile(cost, 99) / 1000:.3f} ms; {cores()} cores, no GPU"),
