@@ -11,7 +11,8 @@ import pytest
 from conftest import HANG, ROOT, gesture
 
 from gesture.data.dataset import MANIFEST, manifest_mismatch, read_manifest, scan
-from gesture.live.corrections import Commands, Corrector, Recent
+from gesture.live.commands import Commands
+from gesture.live.corrections import Corrector, Recent
 from gesture.live.loop import RunConfig, run
 from gesture.live.senders import DryRunSender
 from gesture.model import checkpoint

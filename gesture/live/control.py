@@ -18,12 +18,12 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import queue
 import socket
 import threading
 from pathlib import Path
 
 from ..errors import GestureError
+from .commands import Commands
 
 COMMANDS = ("status", "pause", "resume")
 
@@ -83,7 +83,7 @@ class Control:
     loop drains between frames."""
 
     def __init__(self, model: str, keys: str | None, log=print):
-        self.pending: queue.Queue = queue.Queue()
+        self.pending = Commands()  # (cmd, done): the loop drains it between frames, as the preview's keys
         self.state = {"running": True, "pid": os.getpid(), "model": model, "keys": keys, "paused": False,
                       "presses_today": 0, "since": datetime.datetime.now().isoformat(timespec="seconds")}
         self.day = datetime.date.today()
@@ -127,21 +127,13 @@ class Control:
                     continue
                 if cmd in ("pause", "resume"):
                     done = threading.Event()
-                    self.pending.put((cmd, done))
+                    self.pending.put(cmd, done)
                     done.wait(2.0)  # applied by the loop at its next frame
                 reply = dict(self.state) if cmd in COMMANDS else {"error": f"unknown command {cmd!r}"}
                 try:
                     conn.sendall((json.dumps(reply) + "\n").encode())
                 except OSError:
                     pass
-
-    def drain(self) -> list[tuple[str, threading.Event]]:
-        out = []
-        while True:
-            try:
-                out.append(self.pending.get_nowait())
-            except queue.Empty:
-                return out
 
     def publish(self, paused: bool, fired: int) -> None:
         """The loop's state after a frame: whether it is paused, and how many presses it fired."""

@@ -16,7 +16,6 @@ most, into DATA/.review/ (not training data until filed with `gesture data --fil
 """
 from __future__ import annotations
 
-import queue
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -56,25 +55,6 @@ class Recent:
 
     def between(self, start: float, end: float) -> list[tuple[float, np.ndarray]]:
         return [(t, f) for t, f in self.frames if start <= t <= end]
-
-
-class Commands:
-    """What the user tells the loop, from the preview window, the global hotkeys or a script:
-    ("wrong",), ("missed",), ("pick", n) with n from 1. Thread-safe; the loop drains it per frame."""
-
-    def __init__(self):
-        self._q: queue.SimpleQueue = queue.SimpleQueue()
-
-    def put(self, *cmd) -> None:
-        self._q.put(tuple(cmd))
-
-    def drain(self) -> list[tuple]:
-        out = []
-        while True:
-            try:
-                out.append(self._q.get_nowait())
-            except queue.Empty:
-                return out
 
 
 @dataclass

@@ -25,7 +25,7 @@ from pathlib import Path
 from .. import STARTED
 from ..errors import GestureError, SourceLost
 from ..model.livefile import version_of
-from .corrections import Commands
+from .commands import Commands
 from .decide import DecisionConfig
 from .keymap import STARTER_MODEL_KEYS, starter_keymap
 from .senders import KeySender
@@ -120,7 +120,7 @@ def answer(s: Session, t: float, i: int, fired: bool) -> None:
     `gesture status` reads."""
     if s.control is None:
         return
-    asked = s.control.drain()
+    asked = s.control.pending.drain()
     for cmd, _ in asked:
         s.sink.emit(s.decider.set_paused(cmd == "pause", t), i)
     s.control.publish(s.decider.paused, int(fired))

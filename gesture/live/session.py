@@ -22,8 +22,9 @@ from ..model.framenet import FrameNet, have_onnxruntime
 from ..model.livefile import version_of
 from ..model.recognizer import Recognizer
 from .apps import FocusWatcher
+from .commands import Commands
 from .control import Control
-from .corrections import Collector, Commands, Corrector
+from .corrections import Collector, Corrector
 from .decide import Decider
 from .hotkeys import Hotkeys
 from .keymap import KeyMap, load_keymap

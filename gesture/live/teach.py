@@ -9,7 +9,8 @@ the loop ticks once a frame.
 """
 from __future__ import annotations
 
-from .corrections import Collector, Commands, Corrector
+from .commands import Commands
+from .corrections import Collector, Corrector
 from .hotkeys import Hotkeys
 from .learner import Learner
 

@@ -199,7 +199,7 @@ def figures(ctx: Context) -> list[Figure]:
 
 def _corrected(ctx: Context, h: Harness) -> tuple[list[Figure], tuple]:
     """Each kind of false press replayed twice, without and with the user's first corrections."""
-    from ...live.corrections import Commands
+    from ...live.commands import Commands
     from .. import replay
 
     kinds = unknown_kinds(ctx.datasets)
@@ -257,7 +257,7 @@ def _corrected(ctx: Context, h: Harness) -> tuple[list[Figure], tuple]:
 def _while_relearning(ctx: Context, h: Harness, frames, plain, segments) -> list[Figure]:
     """Speed: 640x480 in real time at 30 fps, as from a webcam, with one correction at the
     first false press: the relearning's wall time beside a running loop, and its frame rate."""
-    from ...live.corrections import Commands
+    from ...live.commands import Commands
     from .. import replay
 
     mach = f"{cores()} cores, no GPU"
