@@ -52,6 +52,7 @@ from .apps import AppMap, WindowInfo, app_map, pick
 from .decide import MIN_THRESHOLD, Rule
 from .keynames import parse_key
 from .swipes import LIMITS, SWIPES, SwipeConfig
+from .swipes import check as check_swipe
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -199,11 +200,9 @@ def _swipes(table, src: _Source) -> SwipeConfig:
     for name, v in table.items():
         if name not in LIMITS:
             src.fail(("swipes", name), f"unknown swipe setting {name!r}; [swipes] has {', '.join(LIMITS)}")
-        lo, hi = LIMITS[name]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
-            src.fail(("swipes", name), f"swipes.{name} must be a number from {lo:g} to {hi:g}, got {v!r}")
-        if name in ("settle", "gap") and not isinstance(v, int):
-            src.fail(("swipes", name), f"swipes.{name} is a number of frames, a whole number; got {v!r}")
+        why = check_swipe(name, v)
+        if why:
+            src.fail(("swipes", name), f"swipes.{why}")
     try:
         return SwipeConfig(**table)
     except ValueError as e:

@@ -74,10 +74,9 @@ class SwipeConfig:
 
     def __post_init__(self):
         for f in fields(self):
-            lo, hi = LIMITS[f.name]
-            v = getattr(self, f.name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
-                raise ValueError(f"{f.name} must be a number from {lo:g} to {hi:g}, got {v!r}")
+            why = check(f.name, getattr(self, f.name))
+            if why:
+                raise ValueError(why)
         if self.stop > self.start:
             raise ValueError(f"stop ({self.stop:g}) must not be above start ({self.start:g})")
 
@@ -86,6 +85,17 @@ LIMITS = {"distance": (0.3, 20.0), "speed": (0.5, 200.0), "start": (0.2, 100.0),
           "longest": (0.1, 5.0), "straightness": (0.0, 1.0), "angle": (5.0, 45.0), "presence": (0.0, 1.0),
           "settle": (1, 30), "gap": (0, 10), "floor": (0.3, 1.0), "edge": (0.0, 0.2), "jump": (0.3, 10.0),
           "return_window": (0.0, 10.0)}
+
+
+def check(name: str, v) -> str | None:
+    """Why a value of the setting `name` is refused, or None: the one check of SwipeConfig and
+    of the key map's [swipes] (which adds the file and line)."""
+    lo, hi = LIMITS[name]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+        return f"{name} must be a number from {lo:g} to {hi:g}, got {v!r}"
+    if name in ("settle", "gap") and not isinstance(v, int):
+        return f"{name} is a number of frames, a whole number; got {v!r}"
+    return None
 
 
 @dataclass
