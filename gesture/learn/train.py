@@ -43,13 +43,13 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
     _announce(cfg, data, split, time.monotonic() - t0, log)
     res = fit(data, split.train, split.val, cfg, pcfg, progress=progress)
     head = fit_landmark_head(data, split.train, cfg)
-    helped = others.matches(data.labels, _none(data)) if head is not None and cfg.others else {}
+    helped = sorted(others.matches(data.labels, _none(data)).values()) if head is not None and cfg.others else []
     if helped:
-        log(f"the landmark head also learned from other people's hands of {', '.join(sorted(helped.values()))} "
+        log(f"the landmark head also learned from other people's hands of {', '.join(helped)} "
             "(hagrid-people, shipped with the starter gestures)")
     probs = validation_probs(res.model, head, data, split.val, pcfg, cfg.size)
     m = _metrics(data, split, probs, res, ident)
-    meta = _meta(cfg, res, m, data, head)
+    meta = _meta(cfg, res, m, data, head, helped)
     previous = checkpoint.keep_previous(cfg.out)
     out = checkpoint.save(cfg.out, res.model, data.labels, data.none_label, pcfg, meta,
                           head.state if head else None, ident)
@@ -99,7 +99,7 @@ def _metrics(data: Data, split, probs: np.ndarray, res, ident: dict | None) -> d
     return m
 
 
-def _meta(cfg: TrainConfig, res, m: dict, data: Data, head) -> dict:
+def _meta(cfg: TrainConfig, res, m: dict, data: Data, head, helped: list[str]) -> dict:
     """What the checkpoint records of how it was made."""
     return {
         "train": cfg.to_dict(),
@@ -108,8 +108,7 @@ def _meta(cfg: TrainConfig, res, m: dict, data: Data, head) -> dict:
                                       "best_epoch", "cut_short")},
         "data": {"root": str(cfg.data), "frames": len(data.samples), "fingerprint": fingerprint(data.samples)},
         "idle": idle.identity(cfg.idle_exclude) if head is not None and cfg.idle and data.none_label else None,
-        "others": ({"hands": others.identity(), "labels": sorted(others.matches(data.labels, _none(data)).values())}
-                   if head is not None and cfg.others and others.matches(data.labels, _none(data)) else None),
+        "others": {"hands": others.identity(), "labels": helped} if helped else None,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
