@@ -209,25 +209,10 @@ def replay(tmp_path_factory):
 
 
 def make_checkpoint(root):
-    """A model with the hand prior: an untrained frame network and a head fitted briefly on
-    hand-shaped points. Swipes read the tracked hand, not the head."""
-    from dataclasses import replace
+    """A model with the hand prior whose weights do not matter: swipes read the tracked hand."""
+    from gesture.bench.common import plumbing_checkpoint
 
-    from gesture import prior
-    from gesture.config import ModelConfig, PreprocessConfig
-    from gesture.model import checkpoint
-    from gesture.model.framenet import export
-    from gesture.model.head import HeadConfig, fit_head
-    from gesture.model.net import GestureNet
-
-    rng = np.random.default_rng(0)
-    labels = ["none", "palm"]
-    points = (rng.normal(0, 30, (40, 21, 3)) + [320, 240, 0]).astype(np.float32)
-    head = fit_head(points, np.arange(40) % 2, 2, replace(HeadConfig(), steps=50))
-    model = GestureNet(ModelConfig(num_classes=2, size=64, width=0.5)).eval()
-    ck = checkpoint.Checkpoint(model, labels, "none", PreprocessConfig(size=64), {}, head.state, prior.identity(),
-                               export(model))
-    return checkpoint.write(root / "swipes.pt", ck)
+    return plumbing_checkpoint(root / "swipes.pt", ("none", "palm"), "none", size=64, width=0.5, samples=40, steps=50)
 
 
 KEYS = '[gestures]\nswipe_left = "a"\nswipe_right = "d"\nswipe_up = "w"\nswipe_down = "s"\n'

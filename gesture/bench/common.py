@@ -128,6 +128,27 @@ def replay_live(ctx: Context, ckpt: Path, clip: Path, keys: Path | None, tmp: Pa
     return summary, replay.read_events(log)
 
 
+def plumbing_checkpoint(path: Path, labels: tuple = ("a", "b", "c"), none_label: str | None = None,
+                        size: int = ModelConfig.size, width: float = 1.0, samples: int = 60, steps: int = 100) -> Path:
+    """A model whose weights do not matter, written to `path`: an untrained whole-frame network
+    and a landmark head fitted briefly on hand-shaped points, with the shipped prior's identity.
+    For what depends on which path a frame takes, not on what was learned: speed, swipes."""
+    from dataclasses import replace
+
+    from .. import prior
+    from ..model import checkpoint
+    from ..model.framenet import export
+    from ..model.head import HeadConfig, fit_head
+
+    rng = np.random.default_rng(0)
+    points = (rng.normal(0, 30, (samples, 21, 3)) + [320, 240, 0]).astype(np.float32)
+    head = fit_head(points, np.arange(samples) % len(labels), len(labels), replace(HeadConfig(), steps=steps))
+    model = GestureNet(ModelConfig(num_classes=len(labels), size=size, width=width)).eval()
+    ck = checkpoint.Checkpoint(model, list(labels), none_label, PreprocessConfig(size=size), {}, head.state,
+                               prior.identity(), export(model))
+    return checkpoint.write(path, ck)
+
+
 def tap_map(gestures: list[str]) -> str:
     """A key map that taps a different letter for each gesture, so every press is attributable."""
     return "[gestures]\n" + "".join(f'{g} = "{chr(ord("a") + i)}"\n' for i, g in enumerate(gestures))

@@ -22,10 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...config import ModelConfig, cores
-from ...model.net import GestureNet
-from ...preprocess import PreprocessConfig
-from ..common import Context, Figure, have_datasets, replay_live
+from ...config import cores
+from ..common import Context, Figure, have_datasets, plumbing_checkpoint, replay_live
 
 HOLD = 5  # an empty room's frame, shown this many times (1/6 s at 30 fps)
 NOISE = 2.0  # sensor noise, grey levels (sigma), on every shown frame
@@ -37,7 +35,9 @@ def figures(ctx: Context) -> list[Figure]:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         hand, empty, entries = _clips(ctx)
-        ck = _checkpoint(ctx, tmp)
+        # Hand-shaped points are enough: the head costs the same whatever it learned (and real
+        # hands found here would sit in memory and make the prior section's hand-finding look faster).
+        ck = plumbing_checkpoint(tmp / "speed.pt")
         ours = {name: _loop(ctx, ck, frames, tmp, name) for name, frames in (("hand", hand), ("empty", empty))}
         delays = _entries(entries), _entries(entries, wake=False)
         figures = _figures(ctx, ours, delays, len(hand), len(empty))
@@ -72,29 +72,6 @@ def _clips(ctx: Context):
 
 def _noisy(frame: np.ndarray, rng) -> np.ndarray:
     return np.clip(frame + rng.normal(0, NOISE, frame.shape), 0, 255).astype(np.uint8)
-
-
-def _checkpoint(ctx: Context, tmp: Path) -> Path:
-    """An untrained whole-frame network and a briefly fitted landmark head: the loop's speed
-    depends on which path a frame takes, not on the weights."""
-    from dataclasses import replace
-
-    from ... import prior
-    from ...model import checkpoint
-    from ...model.framenet import export
-    from ...model.head import HeadConfig, fit_head
-
-    # Hand-shaped points are enough: the head costs the same whatever it learned (and real
-    # hands found here would sit in memory and make the prior section's hand-finding look faster).
-    rng = np.random.default_rng(0)
-    labels = ["a", "b", "c"]
-    points = (rng.normal(0, 30, (60, 21, 3)) + [320, 240, 0]).astype(np.float32)
-    y = np.arange(60) % len(labels)
-    head = fit_head(points, y, len(labels), replace(HeadConfig(), steps=100))
-    model = GestureNet(ModelConfig(num_classes=len(labels))).eval()
-    ck = checkpoint.Checkpoint(model, labels, None, PreprocessConfig(size=ModelConfig.size), {}, head.state,
-                               prior.identity(), export(model))
-    return checkpoint.write(tmp / "speed.pt", ck)
 
 
 def _loop(ctx: Context, ck: Path, frames: list, tmp: Path, name: str) -> dict:
