@@ -183,7 +183,10 @@ def get_parser() -> Parser:
     b.add_argument("--only", metavar="SECTIONS", help="comma-separated sections to run (default: all)")
     b.add_argument("--runs", type=_positive_int, default=300, help="timed runs per latency figure (default 300)")
     b.add_argument("--quick", action="store_true",
-                   help="every section reduced, in under two minutes (accuracy and latency figures then carry no target)")
+                   help="every section reduced, in a few minutes (accuracy and latency figures then carry no target)")
+    b.add_argument("--smoke", action="store_true",
+                   help="every section at the smallest size that still gives each figure, to check that the bench "
+                        "works (the test suite runs it); implies --quick, and its figures say nothing")
     b.add_argument("--json", metavar="FILE", help="also write the figures and the machine to this JSON file")
     b.add_argument("--datasets", metavar="DIR", help="the real datasets (default: ../shared/datasets beside the project)")
     return p

@@ -38,7 +38,7 @@ def cmd_bench(args) -> int:
     from .paths import default_datasets
 
     ctx = bench.Context(runs=args.runs, datasets=Path(args.datasets) if args.datasets else default_datasets(),
-                        quick=args.quick)
+                        quick=args.quick or args.smoke, smoke=args.smoke)
     res = bench.run(sections, ctx)
     print(bench.format_results(res))
     if args.json:

@@ -120,6 +120,7 @@ class TrainConfig:
     val_fraction: float = 0.2
     cache: bool = True
     prior: bool = True  # the shipped hand prior and a landmark head beside the network; False: --from-scratch
+    head_steps: int | None = None  # the landmark head's optimiser steps (None: HeadConfig's fixed count)
     idle: bool = True  # the shipped idle hands (gesture/prior/idle.py) also teach the head the no-gesture class
     idle_exclude: tuple = ()  # idle sets left out (the benchmark leaves out the set it scores)
     # Other people's hands of the same gesture names (prior/others.py: hagrid-people's, shipped

@@ -51,12 +51,14 @@ PRIOR_PEER = {"peer: finger-count, trained on set1, scored on set2", "peer: fing
               "gesture / peer accuracy, hagrid-people people never seen"}
 
 
-def test_quick_bench_writes_every_figure_as_json(tmp_path):
+def test_smoke_bench_writes_every_figure_as_json(tmp_path):
+    """--smoke: every section at its smallest size (--quick's figures, from fewer frames and steps)."""
     out = tmp_path / "bench.json"
-    r = gesture("bench", "--quick", "--json", out, timeout=HANG)
+    r = gesture("bench", "--smoke", "--json", out, timeout=HANG)
     assert r.returncode == 0, r.stderr  # quick figures carry no target, and none rests on the machine's speed
     data = json.loads(out.read_text())
-    assert data["quick"] is True and data["machine"]["cores"] >= 1 and data["machine"]["torch"]
+    assert data["quick"] is True and data["smoke"] is True
+    assert data["machine"]["cores"] >= 1 and data["machine"]["torch"]
     figures = {f["name"]: f for f in data["figures"]}
     expected = MODEL | CAPTURE | RUN_SPEED
     if DATASETS.is_dir():
@@ -83,4 +85,4 @@ def test_quick_bench_writes_every_figure_as_json(tmp_path):
         ms = figures["peer (MediaPipe lite + MLP), ms per frame"]
         assert ms["compare"] > 0 and ms["ratio"] == pytest.approx(ms["value"] / ms["compare"])
         assert "mediapipe 0.10.21" in ms["detail"]
-    assert "machine:" in r.stdout and "--quick" in r.stdout
+    assert "machine:" in r.stdout and "--smoke" in r.stdout

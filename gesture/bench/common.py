@@ -77,6 +77,8 @@ def latency_ms(model: torch.nn.Module, size: int, runs: int = 300, warmup: int =
         return median_ms(lambda: model(x), runs, warmup)
 
 QUICK_EPOCHS = 6  # epochs of training per model in --quick
+SMOKE_EPOCHS = 2  # and in --smoke
+SMOKE_HEAD_STEPS = 300  # --smoke: the landmark head's steps (a fifth of its fixed count)
 
 
 @dataclass
@@ -86,6 +88,7 @@ class Context:
     progress: bool = True
     log: object = print
     quick: bool = False
+    smoke: bool = False  # the smallest run that still gives every figure (implies quick): for the tests
     # Shared between sections of one run: gesture's accuracy per split (for the peer's
     # ratios), and asl-frames decoded with block fold 0's model (for the live-loop replays).
     accuracy: dict = field(default_factory=dict)
@@ -95,7 +98,14 @@ class Context:
         from ..config import TrainConfig
 
         # others=False: the shipped hagrid-people hands would join hagrid-named labels, test people included
-        return TrainConfig(cache=False, epochs=QUICK_EPOCHS if self.quick else None, others=False)
+        return TrainConfig(cache=False, epochs=self.pick(None, QUICK_EPOCHS, SMOKE_EPOCHS), others=False,
+                           head_steps=self.pick(None, None, SMOKE_HEAD_STEPS))
+
+    def pick(self, full, quick, smoke=None):
+        """A size for this run: the full bench's, --quick's, or --smoke's (quick's where not given)."""
+        if self.smoke and smoke is not None:
+            return smoke
+        return quick if self.quick else full
 
     def target(self, value: float) -> float | None:
         """Accuracy and latency targets are for the full run; quick training cannot meet them."""

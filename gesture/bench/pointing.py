@@ -45,12 +45,12 @@ def variants(img):
         yield MIRRORED[label], "m", cv2.flip(turned, 1)
 
 
-def build(datasets: Path, out: Path, sets: tuple[str, ...] = ("sign-digits/1",)) -> int:
-    """Write every variant of every photograph of `sets` into the data folder `out`; returns the count."""
+def build(datasets: Path, out: Path, sets: tuple[str, ...] = ("sign-digits/1",), every: int = 1) -> int:
+    """Write every variant of every `every`-th photograph of `sets` into the data folder `out`; returns the count."""
     n = 0
     for name in sets:
         folder = Path(datasets) / name
-        for f in list_images(folder):
+        for f in list_images(folder)[::every]:
             img = read_image(f)
             if img is None:
                 continue

@@ -33,13 +33,14 @@ def run(sections: list[str], ctx: Context) -> dict:
         t = time.monotonic()
         figures += section(name)(ctx)
         ctx.log(f"[{name}] done in {time.monotonic() - t:.0f} s")
-    return {"machine": info, "quick": ctx.quick, "figures": figures}
+    return {"machine": info, "quick": ctx.quick, "smoke": ctx.smoke, "figures": figures}
 
 
 def format_results(res: dict) -> str:
     m = res["machine"]
     lines = [f"machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']} ({m['torch_threads']} threads)"
-             + ("; --quick: reduced, accuracy and latency figures carry no target" if res.get("quick") else ""), ""]
+             + ("; --smoke: the smallest sizes, the figures say nothing" if res.get("smoke") else
+                "; --quick: reduced, accuracy and latency figures carry no target" if res.get("quick") else ""), ""]
     current = None
     for f in res["figures"]:
         if f.section != current:
@@ -57,5 +58,5 @@ def format_results(res: dict) -> str:
 def to_json(res: dict) -> str:
     m = res["machine"]
     where = f"{m['cpu']}, {m['cores']} cores, torch {m['torch']}"
-    return json.dumps({"machine": m, "quick": res.get("quick", False), "figures": [
+    return json.dumps({"machine": m, "quick": res.get("quick", False), "smoke": res.get("smoke", False), "figures": [
         {**asdict(f), "ratio": f.ratio, "met": f.met, "machine": where} for f in res["figures"]]}, indent=2)

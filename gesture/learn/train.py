@@ -164,8 +164,10 @@ def fit_landmark_head(data: Data, train_idx: list[int], cfg: TrainConfig) -> Lan
         points, y, sessions, index = idle.merge(points, y, sessions, index, none, cfg.idle_exclude)
     if cfg.others:
         points, y, sessions, index = others.merge(points, y, sessions, index, data.labels, none)
-    return fit_head(points, y, len(data.labels), HeadConfig(seed=cfg.seed), none=none, sessions=sessions,
-                    index=index)
+    hcfg = HeadConfig(seed=cfg.seed)
+    if cfg.head_steps is not None:
+        hcfg = replace(hcfg, steps=cfg.head_steps)
+    return fit_head(points, y, len(data.labels), hcfg, none=none, sessions=sessions, index=index)
 
 
 def validation_probs(model, head: LandmarkHead | None, data: Data, idx: list[int], pcfg: PreprocessConfig,

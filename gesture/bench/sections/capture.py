@@ -18,7 +18,7 @@ def figures(ctx: Context) -> list[Figure]:
     from ...capture.synth import parse_script, scripted_frames
     from .. import replay
 
-    n, repeats = 100 if ctx.quick else 300, 3
+    n, repeats = ctx.pick(300, 100, 40), 3
     with tempfile.TemporaryDirectory() as tmp:
         clip = replay.write_video((f for f, _ in scripted_frames(parse_script(f"palm x{n}, seed=5, size=640x480"))),
                                   Path(tmp) / "clip.mp4")

@@ -34,7 +34,7 @@ import numpy as np
 
 from ...config import cores
 from ...data.dataset import CORRECTION_PREFIX
-from ..common import Context, Figure, have_datasets, tap_map
+from ..common import SMOKE_HEAD_STEPS, Context, Figure, have_datasets, tap_map
 
 KNOWN = ["A", "B", "L", "V"]
 DELAY_AFTER_PRESS = 10  # frames from a false press to the user's x (a third of a second)
@@ -153,13 +153,14 @@ class Harness:
         held = protocols.asl_block(0)
         side = [s for s in scan(ctx.datasets / "asl-frames").samples
                 if s.label in KNOWN + ["nothing"] and not held(s)]
-        self.data = link_folder(side[::2] if ctx.quick else side, tmp / "data")
+        self.data = link_folder(side[::ctx.pick(1, 2, 6)], tmp / "data")
         self.ckpt = tmp / "model" / "gesture.pt"
         # The replay shows hagrid-people's idle hands: leave that set's shipped idle hands out.
         # --quick: half the frames and a sixth of the network's steps, never a few epochs: the
-        # landmark head keeps its fixed steps, so the model still fires, and there is something to correct.
+        # landmark head keeps its fixed steps, so the model still fires, and there is something to
+        # correct. --smoke: fewer of each, for the tests.
         cfg = TrainConfig(data=self.data, out=self.ckpt, idle_exclude=("hagrid-people",),
-                          steps=120 if ctx.quick else TRAIN_STEPS)
+                          steps=ctx.pick(TRAIN_STEPS, 120, 60), head_steps=ctx.pick(None, None, SMOKE_HEAD_STEPS))
         train(cfg, log=lambda *a: None, progress=False)
         self.pristine = self.ckpt.read_bytes(), (self.ckpt.parent / "gesture.live.npz").read_bytes()
         self.keys = tmp / "keys.toml"
@@ -235,8 +236,8 @@ def _corrected(ctx: Context, h: Harness) -> tuple[list[Figure], tuple]:
             f"{CORRECTION_ROUNDS} rounds; the rest is rounds {CORRECTION_ROUNDS + 1}-{rounds}")
     figures = [
         Figure("correct", "false presses in the rest of the replays, no correction", total_before, "presses",
-               detail=("quick: W only, 4 rounds, one correction, the model trained on every other frame for "
-                       "120 steps; " if ctx.quick else "")
+               detail=(f"quick: W only, {rounds} rounds, one correction, the model trained on 1 frame "
+                       f"in {ctx.pick(1, 2, 6)} for {ctx.pick(None, 120, 60)} steps; " if ctx.quick else "")
                + f"{'; '.join(rows)}; {what}"),
         Figure("correct", "false presses in the rest of the replays, after correcting the first 1-3",
                total_after, "presses", detail=f"the same frames, the same loop; {total_before} without correcting"),

@@ -59,7 +59,7 @@ def figures(ctx: Context) -> list[Figure]:
                        "asl-frames `L`, block = index // 300, blocks % 5 == 0 test")]
         for name, sets, test, split in protocols_[:1] if ctx.quick else protocols_:  # quick: the people split
             root = Path(tmp) / name.split()[0]
-            pointing.build(ctx.datasets, root, sets)
+            pointing.build(ctx.datasets, root, sets, every=ctx.pick(1, 1, 4))
             data, pcfg, _, cfg = protocols.load(root, ctx.train_config())  # whole: a mirrored pair needs both
             r = protocols.holdout(name, data, test, cfg, pcfg, ctx.progress, keep_model=True)
             kept, probs, _, _ = predict_samples(r.model, r.test_samples, "the checkpoint", False)

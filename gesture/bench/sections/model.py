@@ -17,7 +17,7 @@ from ..common import (
 
 
 def figures(ctx: Context) -> list[Figure]:
-    runs = min(ctx.runs, 50) if ctx.quick else ctx.runs
+    runs = ctx.pick(ctx.runs, min(ctx.runs, 50), min(ctx.runs, 20))
     cfg = ModelConfig()
     net = GestureNet(cfg)
     twin = GestureNet(replace(cfg, block="standard"))

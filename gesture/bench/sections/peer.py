@@ -63,12 +63,12 @@ SPLIT_SETS = ("asl-frames", "sign-digits")
 
 
 def _peer_figures(ctx: Context, python: Path) -> list[Figure]:
-    step = 3 if ctx.quick else 1  # quick: every third frame of each dataset
+    step = ctx.pick(1, 3, 9)  # quick: every third frame of each dataset (smoke: ninth)
     pcfg = PreprocessConfig(size=ModelConfig.size)  # gesture's timing: the whole-frame network at its full size
     landmarks, peer_ms, ours_ms, found = _stills(ctx, python, step, pcfg)
     live_ms, g_live, n_clip = _tracking(python, landmarks["asl-frames"], step, pcfg)
     results, mlp_ms = _holdouts(ctx, landmarks)
-    quick = "quick: every third frame, one block fold; " if ctx.quick else ""
+    quick = f"quick: 1 frame in {step}, one block fold; " if ctx.quick else ""
     mlp = statistics.median(mlp_ms)
     p_ms, g_ms = statistics.median(peer_ms) + mlp, statistics.median(ours_ms)
     mach = f"{cores()} cores, torch {torch.__version__}, {landmarks['asl-frames'][1].version}"

@@ -83,7 +83,7 @@ def _sessions(sc: Scorer):
 
     ctx, python, figures, quick, mach, scored = sc.ctx, sc.python, sc.figures, sc.quick, sc.mach, sc.scored
     root = ctx.datasets
-    data, pcfg, _, cfg = protocols.load(root / "finger-count", ctx.train_config(), step=4 if ctx.quick else 1)
+    data, pcfg, _, cfg = protocols.load(root / "finger-count", ctx.train_config(), step=ctx.pick(1, 4, 12))
     peer_lm = peer.extract(data.samples, python) if python else None
     fc = {}
     for a, b in (("set1", "set2"), ("set2", "set1")):
@@ -115,7 +115,7 @@ def _speed(sc: Scorer, data, set1, tmp: Path) -> None:
     ctx, figures = sc.ctx, sc.figures
     ck1 = checkpoint.write(tmp / "fc.pt", set1.model)
     order = sorted((s for s in data.samples if s.session == "set2"), key=lambda s: (s.label, s.index))
-    frames, _ = replay.build([("all", order[:: 3 if ctx.quick else 1])])
+    frames, _ = replay.build([("all", order[:: ctx.pick(1, 3, 9)])])
     clip = replay.write_video((replay.pad(f) for f in frames), tmp / "fc.mp4")
     summary, _ = replay_live(ctx, ck1, clip, None, tmp, "fc")
     st = summary["stages_ms"]
@@ -132,7 +132,7 @@ def _people(sc: Scorer):
 
     ctx, python, figures, scored = sc.ctx, sc.python, sc.figures, sc.scored
     root = ctx.datasets
-    hdata, hpcfg, _, hcfg = protocols.load(root / "hagrid-people", ctx.train_config())
+    hdata, hpcfg, _, hcfg = protocols.load(root / "hagrid-people", ctx.train_config(), step=ctx.pick(1, 1, 2))
     names = defaultdict(list)
     for s in hdata.samples:
         names[s.label].append(s.path.name)
@@ -175,7 +175,7 @@ def _no_class(sc: Scorer, hdata, hpcfg, hcfg, tmp: Path) -> None:
     _, hck = protocols.train_on(hdata, list(range(len(hdata.samples))), hcfg, hpcfg, ctx.progress)
     ckh = checkpoint.write(tmp / "hagrid.pt", hck)
     idle_samples = sorted((s for s in scan(root / "drone-gestures").samples if s.label == "no_class"),
-                          key=lambda s: s.path.name)[:: 3 if ctx.quick else 1]
+                          key=lambda s: s.path.name)[:: ctx.pick(1, 3, 9)]
     m = evaluate_samples(hck, idle_samples, {"no_class": none}, progress=False)
     frames, _ = replay.build([("no_class", idle_samples)])
     keys = tmp / "keys.toml"

@@ -55,7 +55,7 @@ def _speed(ctx: Context, tmp: Path):
     from ...model import checkpoint
     from .. import replay
 
-    n_speed = 100 if ctx.quick else 300
+    n_speed = ctx.pick(300, 100, 40)
     # Speed does not depend on the weights: an untrained default network, as a checkpoint.
     mcfg = ModelConfig()
     speed_ck = checkpoint.save(tmp / "speed.pt", GestureNet(mcfg).eval(), [f"class{i}" for i in range(mcfg.num_classes)],
@@ -125,11 +125,12 @@ def _open_set(ctx: Context, root: Path, tmp: Path) -> list[Figure]:
 
     keymap = tmp / "keys.toml"
     known, unknown = ["A", "B", "L", "V", "nothing"], ["W", "Y"]
-    data2, pcfg2, _, ocfg = protocols.load(root, ctx.train_config(), labels=known)
+    every = ctx.pick(1, 1, 4)
+    data2, pcfg2, _, ocfg = protocols.load(root, ctx.train_config(), labels=known, step=every)
     _, open_ck = protocols.train_on(data2, list(range(len(data2.samples))), ocfg, pcfg2, ctx.progress)
     ck2 = checkpoint.write(tmp / "open.pt", open_ck)
     everything = scan(root).samples
-    by = {g: [s for s in everything if s.label == g] for g in unknown + ["nothing"]}
+    by = {g: [s for s in everything if s.label == g][::every] for g in unknown + ["nothing"]}
     hold = 3  # each real frame for 0.1 s: 200 frames make a gesture held for 20 s
     parts = [("nothing", by["nothing"][:20]), ("W", by["W"]), ("nothing", by["nothing"][20:40]),
              ("Y", by["Y"]), ("nothing", by["nothing"][40:60])]
@@ -140,5 +141,5 @@ def _open_set(ctx: Context, root: Path, tmp: Path) -> list[Figure]:
     return [Figure(
         "run", "open set: key presses per 1000 frames of gestures never trained on", s2["unknown_per_1000"], "per 1000",
         target=ctx.target(1.0), detail=f"{s2['unknown_presses']} presses in {s2['unknown_frames']} frames ({s2['unknown_by_gesture'] or 'none'}); "
-                           f"model trained on all frames of {', '.join(known)}; replay: all 200 W and 200 Y frames in "
-                           f"time order, each shown {hold} times, between stretches of 'nothing'")]
+                           f"model trained on all frames of {', '.join(known)}; replay: {len(by['W'])} W and {len(by['Y'])} Y "
+                           f"frames in time order, each shown {hold} times, between stretches of 'nothing'")]

@@ -51,7 +51,7 @@ def _clips(ctx: Context):
     from ...data.images import read_image
     from .. import replay
 
-    step = 3 if ctx.quick else 1
+    step = ctx.pick(1, 3, 9)
     fc = sorted((s for s in scan(ctx.datasets / "finger-count").samples if s.session == "set2"),
                 key=lambda s: (s.label, s.index))[::step]
     hand = [replay.pad(read_image(s.path)) for s in fc]

@@ -57,7 +57,7 @@ def _own(ctx: Context) -> list[Figure]:
 
     # quick: every third frame of the set, and only the figure's number of frames
     data, _, _, cfg = protocols.load(ctx.datasets / "asl-frames", ctx.train_config(), labels=list(AS_HAGRID),
-                                     step=3 if ctx.quick else 1)
+                                     step=ctx.pick(1, 3, 9))
     data = replace(data, labels=[AS_HAGRID[g] for g in data.labels], none_label="no_gesture")
     y, none = data.y.numpy(), data.labels.index("no_gesture")
     test = [i for i, s in enumerate(data.samples) if 1000 < s.index <= 2000]

@@ -37,9 +37,12 @@ def figures(ctx: Context) -> list[Figure]:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         ck = _model(ctx, tmp)
-        # quick: one hand of each set and one replay of them all (every kind of item, once or so)
-        scripts = motion.replays(ctx.datasets, 1, 1, seed=1, per_room=40) if ctx.quick else \
-            motion.replays(ctx.datasets, 1, 6, seed=1)
+        if not ctx.quick:
+            scripts = motion.replays(ctx.datasets, 1, 6, seed=1)
+        elif not ctx.smoke:  # one hand of each set and one replay of them all (every kind of item, once or so)
+            scripts = motion.replays(ctx.datasets, 1, 1, seed=1, per_room=40)
+        else:  # the first dozen of those items
+            scripts = motion.replays(ctx.datasets, 1, 1, seed=1, per_room=12)[:1]
         both, alone, tracked, cost, track, frames = {}, {}, [], [], [], 0
         for k, (script, room) in enumerate(scripts):
             clip = tmp / f"swipes{k}.mp4"

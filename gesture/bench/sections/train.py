@@ -20,7 +20,7 @@ def figures(ctx: Context) -> list[Figure]:
         return []
     root = ctx.datasets
     mach = f"{cores()} cores, no GPU"
-    data, pcfg, decode_s, cfg = protocols.load(root / "asl-frames", ctx.train_config())
+    data, pcfg, decode_s, cfg = protocols.load(root / "asl-frames", ctx.train_config(), step=ctx.pick(1, 1, 4))
     ctx.log(f"[train] asl-frames: {len(data.samples)} frames decoded and their hands found in {decode_s:.1f} s; "
             f"training at {cfg.size}px, width {cfg.width}, {cfg.epochs or f'{cfg.steps} steps'} per split")
     folds = []
@@ -33,13 +33,14 @@ def figures(ctx: Context) -> list[Figure]:
         folds.append(r)
     late = protocols.holdout("late", data, protocols.asl_late, cfg, pcfg, ctx.progress)
     ctx.log(f"  late: {late.accuracy:.3f} on {late.test_frames} frames, {late.train_seconds:.0f} s")
-    ddata, dpcfg, _, dcfg = protocols.load(root / "sign-digits", ctx.train_config())
+    ddata, dpcfg, _, dcfg = protocols.load(root / "sign-digits", ctx.train_config(), step=ctx.pick(1, 1, 4))
     digits = protocols.holdout("person", ddata, protocols.digits_person, dcfg, dpcfg, ctx.progress)
     ctx.log(f"  digits: {digits.accuracy:.3f} on {digits.test_frames} frames, {digits.train_seconds:.0f} s")
     block = statistics.mean(r.accuracy for r in folds)
     ctx.accuracy.update({"block": block, "late": late.accuracy, "digits": digits.accuracy})
     per_fold = ", ".join(f"{r.accuracy:.3f}" for r in folds)
-    quick = f"quick: {cfg.epochs} epochs per split, fold 0 only; " if ctx.quick else ""
+    quick = (f"quick: {cfg.epochs} epochs per split, fold 0 only" + ("; 1 frame in 4" if ctx.smoke else "") + "; "
+             if ctx.quick else "")
     return [
         Figure("train", SPLITS["block"], block, "", target=ctx.target(0.97), better="higher",
                detail=f"{quick}folds {per_fold}; block = index // 300, fold k tests block % 5 == k; {mach}"),
