@@ -92,7 +92,10 @@ def test_wake_looks_again_only_when_the_picture_changes_or_the_wait_is_over():
     assert looks[0] and looks[8] and looks[16] and sum(looks) == 3  # a still room: every 8th frame
     entered = room.copy()
     entered[200:300, 300:380] = 255  # something the size of a hand comes in
-    assert wake(entered) and not wake(noisy(entered))  # looked at once, then the new room is still
+    assert wake(entered)  # looked at once
+    x0, y0, x1, y1 = wake.changed  # where: the 20x20 cells of the 32x24 thumbnail around it
+    assert 280 <= x0 <= 300 and 200 >= y0 >= 180 and 380 <= x1 <= 400 and 300 <= y1 <= 320
+    assert not wake(noisy(entered)) and wake.changed is None  # then the new room is still
     wake.reset()
     assert wake(noisy(entered))  # a hand just lost: look at once
 
@@ -105,3 +108,27 @@ def test_a_hand_that_enters_a_still_room_is_found_on_its_first_frame(weights, ph
     assert ran <= 2, "a still, empty room is looked at a few times a second, not on every frame"
     assert tracker(photo) is not None and tracker.detected  # the picture changed: detected at once
     assert tracker(np.roll(photo, 3, axis=1)) is not None and not tracker.detected  # then tracked
+
+
+def test_a_dark_hand_the_palm_model_misses_is_found_by_the_second_look_where_the_picture_changed(weights, datasets):
+    """asl-frames: a back-lit hand against a window comes into the empty room. Palm detection on
+    the whole frame misses it; the brightened second look where the picture changed finds it on
+    its first frame, and its landmarks are read from the frame as it is."""
+    from gesture.bench import replay
+    from gesture.data.dataset import scan
+    from gesture.data.images import read_image
+
+    root = datasets / "asl-frames"
+    if not root.is_dir():
+        pytest.skip(f"{root} not found")
+    by = {}
+    for s in sorted(scan(root).samples, key=lambda s: s.index):
+        by.setdefault(s.label, []).append(s)
+    room, dark = (replay.pad(read_image(by[g][0].path)) for g in ("nothing", "B"))
+    assert HandTracker(weights, static=True)._detect(dark) is None, "the premise: the palm model misses this hand"
+    tracker = HandTracker(weights, wake=Wake())
+    assert all(tracker(room) is None for _ in range(5))
+    hand = tracker(dark)
+    assert hand is not None and tracker.detected and hand.presence >= 0.5
+    x0, y0, x1, y1 = hand.box  # on the hand, in the 200x200 photograph padded to the middle of 640x480
+    assert 220 <= x0 < x1 <= 420 and 140 <= y0 < y1 <= 340

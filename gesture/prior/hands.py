@@ -26,6 +26,12 @@ from ..paths import WEIGHTS
 from ..util import ort_session
 
 PALM_MODEL, LANDMARK_MODEL = "palm_detection_lite.onnx", "hand_landmark_lite.onnx"
+# The second look (HandTracker._detect_closer, video only): a square this many times the changed
+# region's longer side, at least CLOSER_MIN of the frame's longer side (a 3.3x zoom at most); where
+# that would be more than CLOSER_MAX of it, the whole frame.
+CLOSER_MARGIN, CLOSER_MIN, CLOSER_MAX = 1.5, 0.3, 0.6
+CLOSER_GAMMA = 0.5  # and brightened: grey level g -> 255 (g / 255) ** 0.5 (64 -> 128, 16 -> 64; 255 stays)
+_BRIGHTER = np.clip(255 * (np.arange(256) / 255) ** CLOSER_GAMMA + 0.5, 0, 255).astype(np.uint8)
 
 
 @dataclass
@@ -109,12 +115,16 @@ class Wake:
     the picture has changed: a 32x24 grey thumbnail differs from the one at the last detection
     by more than `level` (of 255) in some cell, or `every` frames have passed since. A hand that
     enters changes the picture, so it is looked for on the frame it appears; a still, empty
-    room is looked at a few times a second."""
+    room is looked at a few times a second. `changed` is where this frame changed, in frame pixels
+    (x0, y0, x1, y1), or None: where HandTracker takes a second look when the first found no palm."""
+
+    GRID = (32, 24)
 
     def __init__(self, level: float = 10.0, every: int = 8):
         self.level, self.every = level, every
         self.ref: np.ndarray | None = None
         self.waited = 0
+        self.changed: tuple | None = None
 
     def reset(self) -> None:
         """Look on the next frame (a hand was just lost: it is likely still there)."""
@@ -122,9 +132,16 @@ class Wake:
 
     def __call__(self, bgr: np.ndarray) -> bool:
         """Should palm detection run on this frame?"""
-        thumb = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), (32, 24), interpolation=cv2.INTER_AREA)
+        thumb = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), self.GRID, interpolation=cv2.INTER_AREA)
         thumb = thumb.astype(np.int16)
-        if self.ref is None or self.waited + 1 >= self.every or np.abs(thumb - self.ref).max() > self.level:
+        moved = None if self.ref is None else np.abs(thumb - self.ref) > self.level
+        self.changed = None  # only on the frame of a change: a still room's periodic look gets no second one
+        if moved is not None and moved.any():
+            ys, xs = np.nonzero(moved)
+            h, w = bgr.shape[:2]
+            gx, gy = w / self.GRID[0], h / self.GRID[1]
+            self.changed = (xs.min() * gx, ys.min() * gy, (xs.max() + 1) * gx, (ys.max() + 1) * gy)
+        if moved is None or self.waited + 1 >= self.every or moved.any():
             self.ref, self.waited = thumb, 0
             return True
         self.waited += 1
@@ -169,6 +186,8 @@ class HandTracker:
         if roi is None:
             self.detected = True
             roi = self._detect(bgr)
+            if roi is None and self.wake is not None:
+                roi = self._detect_closer(bgr, self.wake.changed)
             if roi is None:
                 return None
         hand = self._landmarks(bgr, roi)
@@ -178,13 +197,36 @@ class HandTracker:
         self._roi = None if hand is None or self.static else self._roi_from_landmarks(hand.landmarks, bgr.shape)
         return hand
 
-    def _detect(self, bgr: np.ndarray) -> tuple | None:
-        """palm_detection_cpu.pbtxt + PalmDetectionDetectionToRoi: the most confident palm's hand ROI, or None."""
+    def _detect_closer(self, bgr: np.ndarray, changed: tuple | None) -> tuple | None:
+        """A second look where the picture changed, when the whole frame showed no palm: a square
+        around the change (the palm model sees the frame at 192 px, where a far hand is a few
+        pixels wide), brightened (a back-lit or dim hand, which the palm model misses, though the
+        landmark model reads it well once it is found). The landmarks are then read from the
+        frame as it is. Only while nothing is tracked and only after a miss, so a tracked hand
+        and a still room cost nothing more."""
+        if changed is None:
+            return None
         h, w = bgr.shape[:2]
-        # ImageToTensorCalculator keep_aspect_ratio (PadRoi): the whole frame, padded to a square with zeros.
-        side = float(max(w, h))
-        pad_x, pad_y = (1 - w / side) / 2, (1 - h / side) / 2
-        outs = self.palm.run(_crop(bgr, (w / 2, h / 2, side, side, 0.0), 192, cv2.BORDER_CONSTANT))
+        x0, y0, x1, y1 = changed
+        side = max(max(x1 - x0, y1 - y0) * CLOSER_MARGIN, CLOSER_MIN * max(w, h))
+        # Most of the frame changed: the whole frame, brightened.
+        square = ((x0 + x1) / 2, (y0 + y1) / 2, side) if side <= CLOSER_MAX * max(w, h) else None
+        return self._detect(cv2.LUT(bgr, _BRIGHTER), square)
+
+    def _detect(self, bgr: np.ndarray, square: tuple | None = None) -> tuple | None:
+        """palm_detection_cpu.pbtxt + PalmDetectionDetectionToRoi: the most confident palm's hand ROI, or None.
+        `square` (cx, cy, side) in frame pixels: look only there (default: the whole frame)."""
+        h, w = bgr.shape[:2]
+        if square is None:
+            # ImageToTensorCalculator keep_aspect_ratio (PadRoi): the whole frame, padded to a square with zeros.
+            cx, cy, side = w / 2, h / 2, float(max(w, h))
+            pad_x, pad_y = (1 - w / side) / 2, (1 - h / side) / 2
+            sx, sy = w / (1 - 2 * pad_x), h / (1 - 2 * pad_y)
+        else:  # the frame's origin in the square's [0, 1], and the square's side in pixels
+            cx, cy, side = square
+            pad_x, pad_y = (side / 2 - cx) / side, (side / 2 - cy) / side
+            sx = sy = side
+        outs = self.palm.run(_crop(bgr, (cx, cy, side, side, 0.0), 192, cv2.BORDER_CONSTANT))
         reg = next(o for o in outs if o.shape[-1] == 18)[0]
         logit = next(o for o in outs if o.shape[-1] == 1)[0, :, 0]
         # TensorsToDetectionsCalculator: score_clipping_thresh 100, sigmoid, min_score_thresh.
@@ -205,7 +247,6 @@ class HandTracker:
         box = (boxes[cluster] * wt).sum(0) / wt.sum()
         kp = (kps[cluster] * wt[:, :, None]).sum(0) / wt.sum()
         # DetectionLetterboxRemovalCalculator, then to pixels of the frame.
-        sx, sy = w / (1 - 2 * pad_x), h / (1 - 2 * pad_y)
         box = (box - [pad_x, pad_y, pad_x, pad_y]) * [sx, sy, sx, sy]
         kp = (kp - [pad_x, pad_y]) * [sx, sy]
         # DetectionsToRectsCalculator: rotation from keypoint 0 (wrist centre) to 2 (middle finger MCP), to 90 deg.
