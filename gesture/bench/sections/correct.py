@@ -153,14 +153,15 @@ class Harness:
         held = protocols.asl_block(0)
         side = [s for s in scan(ctx.datasets / "asl-frames").samples
                 if s.label in KNOWN + ["nothing"] and not held(s)]
-        self.data = link_folder(side[::ctx.pick(1, 2, 6)], tmp / "data")
+        self.every, self.steps = ctx.pick(1, 2, 6), ctx.pick(TRAIN_STEPS, 120, 60)  # frames kept 1 in every; its steps
+        self.data = link_folder(side[::self.every], tmp / "data")
         self.ckpt = tmp / "model" / "gesture.pt"
         # The replay shows hagrid-people's idle hands: leave that set's shipped idle hands out.
         # --quick: half the frames and a sixth of the network's steps, never a few epochs: the
         # landmark head keeps its fixed steps, so the model still fires, and there is something to
         # correct. --smoke: fewer of each, for the tests.
         cfg = TrainConfig(data=self.data, out=self.ckpt, idle_exclude=("hagrid-people",),
-                          steps=ctx.pick(TRAIN_STEPS, 120, 60), head_steps=ctx.pick(None, None, SMOKE_HEAD_STEPS))
+                          steps=self.steps, head_steps=ctx.pick(None, None, SMOKE_HEAD_STEPS))
         train(cfg, log=lambda *a: None, progress=False)
         self.pristine = self.ckpt.read_bytes(), (self.ckpt.parent / "gesture.live.npz").read_bytes()
         self.keys = tmp / "keys.toml"
@@ -237,7 +238,7 @@ def _corrected(ctx: Context, h: Harness) -> tuple[list[Figure], tuple]:
     figures = [
         Figure("correct", "false presses in the rest of the replays, no correction", total_before, "presses",
                detail=(f"quick: W only, {rounds} rounds, one correction, the model trained on 1 frame "
-                       f"in {ctx.pick(1, 2, 6)} for {ctx.pick(None, 120, 60)} steps; " if ctx.quick else "")
+                       f"in {h.every} for {h.steps} steps; " if ctx.quick else "")
                + f"{'; '.join(rows)}; {what}"),
         Figure("correct", "false presses in the rest of the replays, after correcting the first 1-3",
                total_after, "presses", detail=f"the same frames, the same loop; {total_before} without correcting"),

@@ -126,6 +126,11 @@ def figures(ctx: Context) -> list[Figure]:
     return _tallied(f)
 
 
+def _every(ctx) -> int:
+    """The hagrid-people images played: 1 in this many (all in a full run)."""
+    return ctx.pick(1, 4, 8)
+
+
 def _hagrid(f: Footage) -> None:
     from ...data.dataset import scan
     from ...model import checkpoint
@@ -148,7 +153,7 @@ def _hagrid(f: Footage) -> None:
         # The shipped idle hands include hagrid-people's: leave them out where it is scored.
         _, ck = protocols.train_on(data, train_side, replace(cfg, idle_exclude=("hagrid-people",)), pcfg,
                                    ctx.progress)
-        parts = _hagrid_parts(everything, none, test, ctx.pick(1, 4, 8))
+        parts = _hagrid_parts(everything, none, test, _every(ctx))
         f.play(f"hagrid{fold}", data, train_side, checkpoint.write(f.tmp / f"hagrid{fold}.pt", ck), parts, none,
                6 if ctx.quick else HOLD, True)
 
@@ -170,7 +175,7 @@ def _asl(f: Footage) -> None:
 
 def _tallied(f: Footage) -> list[Figure]:
     ctx, ours, theirs = f.ctx, f.ours, f.theirs
-    quick = (f"quick: {ctx.train_config().epochs} epochs, hagrid fold 0, 1 image in {ctx.pick(1, 4, 8)}; "
+    quick = (f"quick: {ctx.train_config().epochs} epochs, hagrid fold 0, 1 image in {_every(ctx)}; "
              if ctx.quick else "")
     minutes = ours.frames / 30 / 60
     detail = (f"{quick}{ours.presses} presses in {minutes:.1f} minutes of idle hands, empty scenes and unknown shapes "

@@ -20,7 +20,8 @@ def figures(ctx: Context) -> list[Figure]:
         return []
     root = ctx.datasets
     mach = f"{cores()} cores, no GPU"
-    data, pcfg, decode_s, cfg = protocols.load(root / "asl-frames", ctx.train_config(), step=ctx.pick(1, 1, 4))
+    every = ctx.pick(1, 1, 4)  # smoke: 1 frame in 4 of each set
+    data, pcfg, decode_s, cfg = protocols.load(root / "asl-frames", ctx.train_config(), step=every)
     ctx.log(f"[train] asl-frames: {len(data.samples)} frames decoded and their hands found in {decode_s:.1f} s; "
             f"training at {cfg.size}px, width {cfg.width}, {cfg.epochs or f'{cfg.steps} steps'} per split")
     folds = []
@@ -33,13 +34,13 @@ def figures(ctx: Context) -> list[Figure]:
         folds.append(r)
     late = protocols.holdout("late", data, protocols.asl_late, cfg, pcfg, ctx.progress)
     ctx.log(f"  late: {late.accuracy:.3f} on {late.test_frames} frames, {late.train_seconds:.0f} s")
-    ddata, dpcfg, _, dcfg = protocols.load(root / "sign-digits", ctx.train_config(), step=ctx.pick(1, 1, 4))
+    ddata, dpcfg, _, dcfg = protocols.load(root / "sign-digits", ctx.train_config(), step=every)
     digits = protocols.holdout("person", ddata, protocols.digits_person, dcfg, dpcfg, ctx.progress)
     ctx.log(f"  digits: {digits.accuracy:.3f} on {digits.test_frames} frames, {digits.train_seconds:.0f} s")
     block = statistics.mean(r.accuracy for r in folds)
     ctx.accuracy.update({"block": block, "late": late.accuracy, "digits": digits.accuracy})
     per_fold = ", ".join(f"{r.accuracy:.3f}" for r in folds)
-    quick = (f"quick: {cfg.epochs} epochs per split, fold 0 only" + ("; 1 frame in 4" if ctx.smoke else "") + "; "
+    quick = (f"quick: {cfg.epochs} epochs per split, fold 0 only" + (f"; 1 frame in {every}" if every > 1 else "") + "; "
              if ctx.quick else "")
     return [
         Figure("train", SPLITS["block"], block, "", target=ctx.target(0.97), better="higher",
