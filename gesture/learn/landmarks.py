@@ -14,7 +14,7 @@ from ..data.dataset import Sample, parallel_map, save_npz, session_caches
 from ..data.images import read_image
 from ..prior.features import hand_pixels
 
-LANDMARKS_VERSION = 2  # bump when extraction changes, so cached landmarks are not reused
+LANDMARKS_VERSION = 3  # bump when extraction changes, so cached landmarks are not reused
 
 
 @dataclass

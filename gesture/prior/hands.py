@@ -25,6 +25,13 @@ from ..errors import GestureError
 from ..paths import WEIGHTS
 from ..util import ort_session
 
+# OpenCV 5 splits a warp's rows among its threads, and where it splits moves a crop pixel by a grey
+# level here and there: one hagrid-people photograph's landmarks moved 0.0016 px between one core
+# and two, or between two runs of training's thread pool (whose threads share OpenCV's), and the
+# starter head rebuilt from them differed by 0.016. One thread inside OpenCV gives the same pixels
+# on every machine; the crops are small, and a 640x480 finger-count replay was no slower (4.6 ms a frame).
+cv2.setNumThreads(1)
+
 PALM_MODEL, LANDMARK_MODEL = "palm_detection_lite.onnx", "hand_landmark_lite.onnx"
 # The second look (HandTracker._detect_closer, video only): a square this many times the changed
 # region's longer side, at least CLOSER_MIN of the frame's longer side (a 3.3x zoom at most); where
