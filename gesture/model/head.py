@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..errors import GestureError
-from ..prior.features import FEATURES_VERSION, WRIST, features
+from ..prior.features import FEATURES_VERSION, WRIST, features, pointing
 from ..util import softmax
 from .verify import apply as verify_apply
 from .verify import build as verify_build
@@ -40,6 +40,9 @@ class HeadConfig:
     # shapes to no-gesture; 2 cost 7 points.
     verify: float = 3.0
     bank: int = 128  # training hands kept per gesture for it
+    # ... and a gesture whose kept hands' straight fingers all point farther than this many
+    # degrees from the hand's (verify.points_away): 0 turns that check off.
+    direction: float = 60.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -97,6 +100,12 @@ class LandmarkHead:
         if self.bank is not None:
             self.bank = np.asarray(self.bank, np.float32)
             self.bank_y, self.tau = np.asarray(state["bank_y"], np.int64), np.asarray(state["tau"], np.float32)
+        # A head saved before the direction check keeps no directions: it is verified by shape alone.
+        self.bank_way = state.get("bank_way")
+        if self.bank_way is not None:
+            self.bank_way = np.asarray(self.bank_way, np.float32).reshape(-1, 2)
+            self.bank_much = np.asarray(state["bank_much"], np.float32)
+            self.bank_spread = np.asarray(state["bank_spread"], np.float32)
 
     def hidden(self, points: np.ndarray) -> np.ndarray:
         x = (features(points) - self.mean) / self.std
@@ -111,7 +120,11 @@ class LandmarkHead:
         p = softmax(h @ self.w2 + self.b2)
         if self.bank is None or not self.cfg.verify:
             return p
-        return verify_apply(h, p, self.bank, self.bank_y, self.tau, int(self.state["none"]), self.cfg.verify)
+        ways = None
+        if self.bank_way is not None and self.cfg.direction:
+            ways = (*pointing(points), self.bank_way, self.bank_much, self.bank_spread)
+        return verify_apply(h, p, self.bank, self.bank_y, self.tau, int(self.state["none"]), self.cfg.verify,
+                            ways, self.cfg.direction)
 
 
 def sampling_weights(y: np.ndarray, num_classes: int, boost: np.ndarray | None = None) -> np.ndarray:
@@ -179,5 +192,5 @@ def fit_head(points: np.ndarray, y: np.ndarray, num_classes: int, cfg: HeadConfi
     head = LandmarkHead(state)
     if sessions is None:
         sessions, index = np.arange(len(points)), np.zeros(len(points), np.int64)
-    state.update(verify_build(head.hidden(points), y, sessions, index, none, num_classes, cfg.bank))
+    state.update(verify_build(head.hidden(points), y, sessions, index, none, num_classes, cfg.bank, pointing(points)))
     return LandmarkHead(state)

@@ -24,6 +24,7 @@ BASES = tuple(f[0] for f in FINGERS)
 _CHAINS = [(WRIST,) + f for f in FINGERS]
 _BEFORE, _JOINT, _AFTER = (np.array([c[i + k] for c in _CHAINS for i in range(3)]) for k in range(3))
 _PAIR_I, _PAIR_J = np.triu_indices(5, 1)
+STRAIGHT = 0.7  # a finger whose tip is nearer its base than this share of its length along the joints is bent
 SHAPE_FEATURES = 83  # features() begins with these; the rest are directions (x, y) in the frame
 
 
@@ -77,6 +78,25 @@ def features(points: np.ndarray) -> np.ndarray:
         _unit(flat[:, list(TIPS)] - flat[:, list(BASES)]).reshape(len(p), -1),  # 10: which way each finger points
     ]
     return np.concatenate(parts, 1).astype(np.float32)
+
+
+def pointing(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which way the hand's straight fingers point in the frame: (N, 2) unit vectors, and (N,)
+    how much of a hand points (palm lengths; about 0 for a fist).
+
+    Each finger's base-to-tip vector, weighted by how straight it is (0 below STRAIGHT of its
+    length along the joints, 1 when straight), summed, neither turned nor mirrored: a finger
+    pointing left points left whichever hand it is on, a thumb up is up on both hands, a flat
+    hand hanging at rest points down. Curled fingers add nothing, so a fist points nowhere.
+    """
+    p = np.asarray(points, np.float32)[..., :2]
+    joints = p[:, np.array(FINGERS)]  # (N, 5, 4, 2): base to tip
+    along = np.linalg.norm(np.diff(joints, axis=2), axis=3).sum(2).clip(min=1e-6)
+    span = joints[:, :, 3] - joints[:, :, 0]
+    weight = ((np.linalg.norm(span, axis=2) / along - STRAIGHT) / (1 - STRAIGHT)).clip(0, 1)
+    palm = np.linalg.norm(p[:, MIDDLE_MCP] - p[:, WRIST], axis=1).clip(min=1e-6)
+    v = (weight[..., None] * span).sum(1) / palm[:, None]
+    return _unit(v).astype(np.float32), np.linalg.norm(v, axis=1).astype(np.float32)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
