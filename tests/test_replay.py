@@ -16,6 +16,7 @@ def test_score_sorts_presses_by_the_segment_they_fall_in():
     ]
     s = score(events, segments, "none", {"palm", "V"})
     assert s["delays"] == [2] and s["repeat_presses"] == 1 and s["false_presses"] == 1
+    assert s["false_by_gesture"] == {"palm": 1}
     assert s["unknown_presses"] == 3 and s["unknown_frames"] == 30 and s["unknown_per_1000"] == 100.0
     assert s["unknown_by_gesture"] == {"V": 2, "palm": 1}  # the false press at frame 5 is not counted here
 

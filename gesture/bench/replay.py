@@ -135,6 +135,7 @@ def score(events: list[dict], segments: list[Segment], none_label: str | None, k
         "median_delay": float(np.median(delays)) if delays else None,
         "missed": [s.label for s in missed],
         "false_presses": len(false),
+        "false_by_gesture": dict(Counter(e["gesture"] for e in false)),  # what idle hands and empty scenes fired
         "wrong_presses": len(wrong),
         "repeat_presses": repeats,
         "none_frames": sum(s.length for s in segments if s.label == none_label),

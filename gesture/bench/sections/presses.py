@@ -98,7 +98,8 @@ class Footage:
         s = replay.score(events, segments, none, set(known))
         self.ours.add(s)
         self.runs.append(f"{name}: {summary['frames']} frames, {s['false_presses']} presses on idle hands or empty "
-                         f"scenes, {s['unknown_presses']} on unknown shapes ({s['unknown_by_gesture'] or 'none'})")
+                         f"scenes ({s['false_by_gesture'] or 'none'}), {s['unknown_presses']} on unknown shapes "
+                         f"({s['unknown_by_gesture'] or 'none'})")
         ctx.log(f"[presses] {self.runs[-1]}")
         if self.python is not None:
             lm = peer.extract(data.samples, self.python)
