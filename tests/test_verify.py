@@ -7,8 +7,10 @@ The hands are real: the landmarks the shipped hand prior found in hagrid-people 
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
-from gesture.model.head import fit_head
+from gesture.errors import GestureError
+from gesture.model.head import LandmarkHead, fit_head
 from gesture.model.verify import POINTS
 from gesture.paths import WEIGHTS
 from gesture.prior import idle
@@ -57,3 +59,18 @@ def test_a_known_gesture_turned_half_a_turn_is_no_gesture_and_on_the_other_hand_
     # Without the direction check the shape alone lets turned hands through: what it is for.
     head.cfg = replace(head.cfg, direction=0.0)
     assert (head.probs(turned).argmax(1) != len(known)).mean() >= 0.2
+
+
+def test_a_head_whose_kept_directions_are_damaged_is_refused_in_one_line():
+    points, labels = _hands()
+    keep = np.isin(labels, ["like", "stop"])
+    rest = idle.load()
+    y = np.array([["like", "stop"].index(g) for g in labels[keep]] + [2] * len(rest))
+    head = fit_head(np.concatenate([points[keep], rest]).astype(np.float32), y, 3, none=2)
+    LandmarkHead(dict(head.state))  # whole: fine
+    for key, bad in (("bank_much", head.state["bank_much"][:3]), ("bank_way", head.state["bank_way"][:-1]),
+                     ("bank_spread", None)):
+        state = {**head.state, key: bad}
+        with pytest.raises(GestureError, match="direction check is damaged") as e:
+            LandmarkHead(state)
+        assert "\n" not in str(e.value)

@@ -101,11 +101,15 @@ class LandmarkHead:
             self.bank = np.asarray(self.bank, np.float32)
             self.bank_y, self.tau = np.asarray(state["bank_y"], np.int64), np.asarray(state["tau"], np.float32)
         # A head saved before the direction check keeps no directions: it is verified by shape alone.
-        self.bank_way = state.get("bank_way")
+        self.bank_way = state.get("bank_way") if self.bank is not None else None
         if self.bank_way is not None:
-            self.bank_way = np.asarray(self.bank_way, np.float32).reshape(-1, 2)
-            self.bank_much = np.asarray(state["bank_much"], np.float32)
-            self.bank_spread = np.asarray(state["bank_spread"], np.float32)
+            try:
+                self.bank_way = np.asarray(self.bank_way, np.float32).reshape(len(self.bank), 2)
+                self.bank_much = np.asarray(state["bank_much"], np.float32).reshape(len(self.bank_way))
+                self.bank_spread = np.asarray(state["bank_spread"], np.float32).reshape(len(self.tau))
+            except (KeyError, ValueError, TypeError) as e:
+                raise GestureError("the landmark head's direction check is damaged (its kept directions do not "
+                                   "match its kept hands): retrain with `gesture train`") from e
 
     def hidden(self, points: np.ndarray) -> np.ndarray:
         x = (features(points) - self.mean) / self.std
