@@ -103,7 +103,7 @@ def get_parser() -> Parser:
     ev.add_argument("--data", required=True, help="data folder to evaluate on")
     ev.add_argument("--json", action="store_true", help="print one JSON object (accuracy, per_class, confusion, ...)")
 
-    from .live.decide import MIN_THRESHOLD, DecisionConfig
+    from .live.decide import MAX_SECONDS, MIN_THRESHOLD, DecisionConfig
 
     dc = DecisionConfig()
     threshold = _number(float, lambda v: MIN_THRESHOLD <= v <= 1, f"from {MIN_THRESHOLD} to 1")
@@ -123,6 +123,14 @@ def get_parser() -> Parser:
     r.add_argument("--threshold", type=threshold,
                    help=f"smoothed probability that activates a gesture (default {dc.threshold}); "
                         "a gesture's own threshold in the key map wins")
+    seconds = _number(float, lambda v: 0 <= v <= MAX_SECONDS, f"from 0 to {MAX_SECONDS} seconds")
+    r.add_argument("--confirm", type=seconds, metavar="SECONDS",
+                   help=f"how long a gesture must lead before it fires (default {dc.confirm}); 0 fires about "
+                        "0.1 s sooner, and a hand passing through a shape fires more often")
+    r.add_argument("--rest-time", type=seconds, metavar="SECONDS",
+                   help=f"how long the hand must rest (no gesture, or no hand) before the next gesture can fire "
+                        f"(default {dc.rest_time}); shorter switches faster, and a hand the camera loses for a "
+                        "moment can fire a held gesture twice")
     r.add_argument("--log", metavar="EVENTS.jsonl", help="append every event as a JSON line to this file")
     r.add_argument("--max-frames", type=_positive_int, metavar="N", help="stop after N frames")
     r.add_argument("--realtime", action="store_true",

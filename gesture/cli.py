@@ -152,13 +152,23 @@ def cmd_run(args) -> int:
         log=Path(args.log) if args.log else None, max_frames=args.max_frames,
         screenshot=Path(args.screenshot) if args.screenshot else None,
         data=Path(args.data) if args.data else None, corrections=not args.no_corrections, collect=args.collect,
-        realtime=args.realtime,
+        realtime=args.realtime, decision=decision_config(args),
     )
     summary = run(cfg)
     print(format_summary(summary))
     if summary["first_frame_s"] is not None:  # from this process's start: only meaningful here
         print(f"first frame classified {summary['first_frame_s']:.2f} s after start")
     return 0
+
+
+def decision_config(args):
+    """The decision rules with the command line's --confirm and --rest-time (argparse checked their range)."""
+    from dataclasses import replace
+
+    from .live.decide import DecisionConfig
+
+    given = {k: getattr(args, k) for k in ("confirm", "rest_time") if getattr(args, k) is not None}
+    return replace(DecisionConfig(), **given)
 
 
 def background() -> bool:

@@ -25,7 +25,8 @@ def play(decider, script, fps=30.0):
 def decider(rules=None, **cfg):
     rules = {"palm": Rule("right"), "fist": Rule("space")} if rules is None else rules
     # Explicit settings, so these tests pin the logic rather than the tuned defaults.
-    settings = {"alpha": 0.6, "threshold": 0.8, "frames": 2, "release": 0.5, **cfg}
+    # rest_time and confirm 0: a one-frame rest and K frames alone, as the first rules had.
+    settings = {"alpha": 0.6, "threshold": 0.8, "frames": 2, "release": 0.5, "rest_time": 0.0, "confirm": 0.0, **cfg}
     return Decider(LABELS, "none", DecisionConfig(**settings), rules)
 
 
@@ -156,7 +157,8 @@ def test_unmapped_gesture_activates_silently():
     assert play(d, [("palm", 10, 0.98)]) == [] and d.active == "palm"
 
 
-@pytest.mark.parametrize("kw", [{"alpha": 0}, {"threshold": 1.5}, {"threshold": 0.05}, {"frames": 0}, {"rest_level": 1.2}])
+@pytest.mark.parametrize("kw", [{"alpha": 0}, {"threshold": 1.5}, {"threshold": 0.05}, {"frames": 0}, {"rest_level": 1.2},
+                                {"rest_time": -0.1}, {"rest_time": 5.0}, {"confirm": -1.0}, {"confirm": 2.5}])
 def test_bad_decision_config(kw):
     with pytest.raises(ValueError):
         DecisionConfig(**kw)
@@ -207,3 +209,64 @@ def test_set_rules_keeps_the_pause():
     assert d.paused
     d.set_rules({"fist": Rule(pause=True), "palm": Rule("left")}, 1.0)
     assert d.paused and play(d, [("palm", 10, 0.98)]) == []
+
+
+# Real frames in time order: a held gesture flickers, and only a sustained rest re-arms it
+
+def test_a_held_gesture_that_flickers_to_no_gesture_for_two_frames_fires_once():
+    # The tracker loses a moving hand for two frames and the whole-frame network says
+    # no-gesture, sure of it: with a one-frame rest that re-armed the gesture and it fired twice.
+    flicker = [("none", 15, 0.98), ("palm", 15, 0.98), ("none", 2, 0.98), ("palm", 15, 0.98), ("none", 15, 0.98)]
+    assert [k for _, k, _, _ in play(decider(), flicker)] == ["tap", "tap"]  # the old rule
+    assert [k for _, k, _, _ in play(decider(rest_time=0.3), flicker)] == ["tap"]
+    # Eight flickered frames (0.27 s) are still no rest; a real one (0.5 s, the hand lowered) is.
+    long = flicker[:2] + [("none", 8, 0.98)] + flicker[3:]
+    assert [k for _, k, _, _ in play(decider(rest_time=0.3), long)] == ["tap"]
+    lowered = flicker[:2] + [("none", 15, 0.98)] + flicker[3:]
+    assert [k for _, k, _, _ in play(decider(rest_time=0.3), lowered)] == ["tap", "tap"]
+
+
+def test_a_rest_must_be_unbroken():
+    # Rests of 0.2 s broken by a frame of the gesture never add up to 0.3 s.
+    script = [("none", 10, 0.98), ("palm", 15, 0.98)] + [("none", 6, 0.98), ("palm", 1, 0.98)] * 6 + [("palm", 15, 0.98)]
+    d = decider(rest_time=0.3)
+    assert [k for _, k, _, _ in play(d, script)] == ["tap"]
+    assert d.waiting_for_rest or d.active is None
+
+
+def test_rest_time_is_counted_in_seconds_not_frames():
+    # At 15 fps, 5 frames of rest are a third of a second: enough for 0.3 s.
+    script = [("palm", 10, 0.98), ("none", 7, 0.98), ("palm", 10, 0.98)]
+    assert [k for _, k, _, _ in play(decider(rest_time=0.3), script, fps=15)] == ["tap", "tap"]
+    assert [k for _, k, _, _ in play(decider(rest_time=0.3), script, fps=30)] == ["tap"]
+
+
+def test_confirm_waits_that_long_and_a_short_blip_never_fires():
+    # Palm above 0.8 from its second frame (frame 11); 0.1 s more is frame 14 at 30 fps.
+    ev = play(decider(confirm=0.1), [("none", 10, 0.98), ("palm", 20, 0.98)])
+    assert ev == [(14, "tap", "palm", "right")]
+    # Three frames of a shape (an idle hand passing through it) stay under 0.1 s above threshold.
+    blips = [("none", 10, 0.98)] + [("palm", 3, 0.98), ("none", 10, 0.98)] * 5
+    assert play(decider(confirm=0.1), blips) == []
+    assert len(play(decider(), blips)) == 5  # without confirm each blip fired
+
+
+def test_the_defaults_fire_once_within_the_latency_target_on_a_flickering_hold():
+    # 45 frames of a held gesture in which the reading flickers as real frames do: a frame of
+    # no-gesture or of another shape every few frames; idle hands before and after.
+    rng = np.random.default_rng(0)
+    held = [("palm", 1, 0.95) if rng.random() > 0.25 else (("none", 1, 0.9) if rng.random() < 0.5 else ("fist", 1, 0.6))
+            for _ in range(45)]
+    script = [("none", 15, 0.95)] + held + [("none", 15, 0.95)]
+    ev = play(Decider(LABELS, "none", DecisionConfig(), {"palm": Rule("right"), "fist": Rule("space")}), script)
+    assert [(k, g) for _, k, g, _ in ev] == [("tap", "palm")]
+    assert ev[0][0] - 15 <= 10
+
+
+@pytest.mark.parametrize("args", [("--confirm", "3"), ("--rest-time", "-1"), ("--rest-time", "soon")])
+def test_decision_settings_outside_their_range_are_one_line_and_exit_2(args):
+    from conftest import gesture
+
+    r = gesture("run", "--dry-run", "--no-preview", "--source", "synth:palm x5", *args)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert args[0] in r.stderr and ("from 0 to 2.0 seconds" in r.stderr or "expected a number" in r.stderr)

@@ -2,13 +2,14 @@
 
     smooth     an exponential moving average of the probabilities
     activate   a gesture (never the no-gesture class) whose smoothed probability stays at or
-               above its threshold for K consecutive frames
+               above its threshold for K consecutive frames and at least `confirm` seconds
     end        when its smoothed probability falls below the lower release threshold
                (hysteresis: a wobble around the threshold cannot flicker it on and off)
 
     rest       after a gesture ends, the next one can activate only once the no-gesture
-               class has been on top, confidently, for a frame: a hand that drops its gesture
-               and drifts through shapes the model half-knows must not fire again and again
+               class has been on top, confidently, for `rest_time` seconds: the hand lowered
+               or gone. One flickered frame (a moving hand the tracker lost for a moment) is
+               no rest, so a gesture held while the hand moves fires once
 
 An activation becomes a key event according to the gesture's rule: `tap` once (and again
 every `repeat_after` seconds while held), or `hold` (press on activation, release at the
@@ -25,6 +26,8 @@ import numpy as np
 # Below this an active gesture's release level (threshold - 0.05 at most) could sit so low
 # that an unsure model never drops under it, and a held key would never be released.
 MIN_THRESHOLD = 0.3
+MAX_SECONDS = 2.0  # the longest rest_time or confirm: beyond it a gesture feels dead, not careful
+EPS = 1e-6  # frame times are sums of floats: 3 frames at 30 fps must count as 0.1 s
 
 
 @dataclass(frozen=True)
@@ -37,17 +40,23 @@ class DecisionConfig:
     threshold: float = 0.5  # smoothed probability that can activate a gesture ...
     frames: int = 2  # ... for this many consecutive frames (K)
     release: float = 0.25  # below this the active gesture ends
-    # A rest (the no-gesture class on top) between activations. On a development replay of
-    # hand shapes the model never saw (L and V, 1200 frames) it cut presses from 22 to 3,
-    # with the same latency; without it a gesture can flicker off and fire a second time.
-    # The price: switching straight from one gesture to another waits for a rest.
+    # A rest (the no-gesture class on top) between activations: without it a gesture can
+    # flicker off and fire a second time. The price: switching straight from one gesture to
+    # another waits for a rest.
     rest: bool = True
-    # How sure the no-gesture class must be (smoothed) for a frame to count as a rest. On
-    # development replays of unseen shapes (four pairs from A, B, L, V; 4800 frames) a rest
-    # at any confidence let a dark, unsure frame inside a shape re-arm it: 15 presses. At
-    # 0.7 only the first sight of each shape fired (8, one per shape), with the same
-    # latency; the replay's held-out empty scenes reached 0.7 by their fourth frame.
+    # How sure the no-gesture class must be (smoothed) for a frame to count towards a rest:
+    # a dark, unsure frame inside a shape must not re-arm it.
     rest_level: float = 0.7
+    # How long (seconds) it must stay so. Real frames in time order flicker: a hand that
+    # moves while it holds a gesture is lost by the tracker for a frame or two, and the
+    # whole-frame network calls those frames no-gesture. A one-frame rest fired 3 of 4 held
+    # gestures twice on real webcam sessions; 0.3 s (9 frames at 30 fps) outlasts such a
+    # loss and still fits in the half second a person lowers a hand between two gestures.
+    rest_time: float = 0.3
+    # How long (seconds) a gesture must lead at its threshold before it fires, on top of
+    # `frames`. A little latency for certainty: an idle hand that passes through a shape
+    # for a frame or three does not press. 0.1 s is 3 frames at 30 fps, 2 at 15.
+    confirm: float = 0.1
 
     def __post_init__(self):
         if not 0 < self.alpha <= 1:
@@ -58,6 +67,9 @@ class DecisionConfig:
             raise ValueError(f"frames must be at least 1, got {self.frames}")
         if not 0 <= self.rest_level <= 1:
             raise ValueError(f"rest_level must be between 0 and 1, got {self.rest_level}")
+        for name in ("rest_time", "confirm"):
+            if not 0 <= getattr(self, name) <= MAX_SECONDS:
+                raise ValueError(f"{name} must be between 0 and {MAX_SECONDS} seconds, got {getattr(self, name)}")
 
 
 @dataclass(frozen=True)
@@ -94,7 +106,8 @@ class Decider:
         self.smoothed: np.ndarray | None = None
         self.active: str | None = None
         self.paused = False
-        self._streak: tuple[str | None, int] = (None, 0)
+        self._streak: tuple[str | None, int, float] = (None, 0, 0.0)  # gesture on top, frames, since when
+        self._rest_since: float | None = None  # when the no-gesture class last came confidently on top
         self._armed = True  # a rest seen since the last activation (or nothing activated yet)
         self._last_activation: dict[str, float] = {}
         self._last_tap = 0.0
@@ -126,34 +139,46 @@ class Decider:
                 events += self._end(t)
             else:
                 events += self._repeat(t)
+        if self.active is None:
+            self._track_rest(t)
         if self.active is None and still:
             events += self._maybe_activate(t)
         elif self.active is None:
-            self._streak = (None, 0)
+            self._streak = (None, 0, t)
         return events
+
+    def _track_rest(self, t: float) -> None:
+        """A rest: the no-gesture class on top, sure, for rest_time seconds without a break. A
+        moving hand can rest too (one lowered to the desk moves)."""
+        top = int(np.argmax(self.smoothed))
+        if self.labels[top] != self.none_label or self.smoothed[top] < self.cfg.rest_level:
+            self._rest_since = None
+            return
+        if self._rest_since is None:
+            self._rest_since = t
+        if t - self._rest_since >= self.cfg.rest_time - EPS:
+            self._armed = True
 
     def swiped(self) -> None:
         """A swipe fired: it counts as an activation, so with the rest rule the shape the hand
         ends in waits for a rest before it can fire a static key."""
-        self._armed, self._streak = False, (None, 0)
+        self._armed, self._streak, self._rest_since = False, (None, 0, 0.0), None
 
     def _maybe_activate(self, t: float) -> list[Event]:
         top = int(np.argmax(self.smoothed))
         g, conf = self.labels[top], float(self.smoothed[top])
-        if g == self.none_label and conf >= self.cfg.rest_level:
-            self._armed = True  # a rest
         if g == self.none_label or conf < self.threshold(g) or self.waiting_for_rest:
-            self._streak = (None, 0)
+            self._streak = (None, 0, t)
             return []
-        n = self._streak[1] + 1 if self._streak[0] == g else 1
-        self._streak = (g, n)
-        if n < self.cfg.frames:
+        n, since = (self._streak[1] + 1, self._streak[2]) if self._streak[0] == g else (1, t)
+        self._streak = (g, n, since)
+        if n < self.cfg.frames or t - since < self.cfg.confirm - EPS:
             return []
         rule = self.rules.get(g, Rule())
         last = self._last_activation.get(g)
         if last is not None and t - last < rule.cooldown:
             return []
-        self.active, self._streak, self._armed = g, (None, 0), False
+        self.active, self._streak, self._armed, self._rest_since = g, (None, 0, t), False, None
         self._last_activation[g] = t
         if rule.pause:
             return self.set_paused(not self.paused, t, g, conf)
@@ -203,7 +228,7 @@ class Decider:
         # No re-arming here: an activation disarmed the rest rule, and only a rest re-arms it.
         events = self._end(t) if self.active is not None else []
         self.rules = rules
-        self._streak = (None, 0)
+        self._streak = (None, 0, t)
         return events
 
     def close(self, t: float) -> list[Event]:
