@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from .preprocess import PreprocessConfig
@@ -155,3 +155,16 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        """The settings a checkpoint was trained with (to_dict's output), rebuilt; a setting a
+        newer version dropped is ignored, and one an older checkpoint lacks keeps its default."""
+        known = {f.name for f in fields(cls)}
+        d = {k: v for k, v in d.items() if k in known}
+        for k in ("data", "out"):
+            if k in d:
+                d[k] = Path(d[k])
+        if "idle_exclude" in d:
+            d["idle_exclude"] = tuple(d["idle_exclude"])
+        return cls(**d)

@@ -159,10 +159,29 @@ def test_a_label_with_a_hagrid_name_learns_from_other_peoples_hands_and_others_d
     assert len(points) > 100 and {"peace", "call", "fist"} <= set(names)
     labels = ["Peace", "wave", "none"]
     assert others.matches(labels, 2) == {0: "peace"}
-    y = np.array([0, 1, 2])
-    p, y2, sessions, _ = others.merge(np.zeros((3, 21, 3), np.float32), y, np.array(["a"] * 3), np.zeros(3, int),
-                                      labels, 2)
-    added = y2[3:]
+    # The user's own peace signs and waves: some of other people's (the first five of each).
+    mine = np.concatenate([points[names == "peace"][:5], points[names == "palm"][:5], points[names == "fist"][:5]])
+    y = np.repeat([0, 1, 2], 5)
+    (p, y2, sessions, _), taken, refused = others.merge(mine, y, np.array(["a"] * 15), np.zeros(15, int), labels, 2)
+    added = y2[15:]
+    assert taken == ["peace"] and refused == []
     assert len(added) == int((names == "peace").sum()) and set(added) == {0}  # only the matching label
-    assert all(s.startswith("others:") for s in sessions[3:]) and len(p) == len(y2)
+    assert all(s.startswith("others:") for s in sessions[15:]) and len(p) == len(y2)
     assert others.matches(["none", "peace"], 1) == {}  # the no-gesture class gets idle hands, never these
+
+
+def test_other_peoples_hands_of_a_name_that_means_another_shape_are_left_out():
+    # A user who calls a thumbs-up `ok` and the thumb-and-index ring `okay`: HaGRID's `ok`
+    # (the ring) lies nearest the user's `okay`, so it must not teach their `ok`.
+    from gesture.prior import others
+
+    points, names = others.load()
+    labels = ["ok", "okay", "none"]
+    mine = np.concatenate([points[names == "like"][:8], points[names == "ok"][:8], points[names == "fist"][:8]])
+    y = np.repeat([0, 1, 2], 8)
+    assert others.agrees(mine, y, points[names == "ok"][8:], 0) < others.AGREE
+    assert others.agrees(mine, y, points[names == "ok"][8:], 1) > others.AGREE  # where they do belong
+    (p, y2, _, _), taken, refused = others.merge(mine, y, np.array(["a"] * 24), np.zeros(24, int), labels, 2)
+    assert taken == [] and refused == ["ok"] and len(y2) == 24
+
+

@@ -56,7 +56,7 @@ def train_on(data: Data, train_side: list[int], cfg: TrainConfig, pcfg: Preproce
     res = fit(data, [train_side[i] for i in inner.train], [train_side[i] for i in inner.val], cfg, pcfg,
               progress=progress)
     t = time.monotonic()
-    head = fit_landmark_head(data, train_side, cfg)
+    head, _ = fit_landmark_head(data, train_side, cfg)
     res.seconds += time.monotonic() - t
     ck = checkpoint.Checkpoint(res.model, data.labels, data.none_label, pcfg, {}, head.state if head else None,
                                prior.identity() if head else None, framenet.export(res.model))

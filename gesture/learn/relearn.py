@@ -100,29 +100,27 @@ def _known_samples(ck, data: Path, say) -> list:
 
 
 def _relearn_head(ck, where: str, samples, y, boost, seed: int, say, lap) -> tuple[dict, np.ndarray]:
-    """The landmark head fine-tuned from its running weights on every hand: (its state, which frames had one)."""
+    """The landmark head fine-tuned from its running weights on every hand, put together as
+    training put it together (handset.py): (its state, which frames had one)."""
     from .. import prior
+    from ..config import TrainConfig
     from ..model.head import HeadConfig, fit_head
-    from ..prior import idle
     from . import landmarks
+    from .handset import assemble
 
-    tc = ck.meta.get("train", {})
     prior.check(ck.prior, where)
     say("learning: finding hands")
     hands = landmarks.extract(samples, lambda: prior.tracker(static=True), prior.key(), progress=False)
     found = hands.found
-    points, yh, bh = hands.points[found], y[found], boost[found]
-    sessions = np.array([s.session for s, f in zip(samples, found) if f])
-    index = np.array([s.index for s, f in zip(samples, found) if f], np.int64)
     none = ck.labels.index(ck.none_label) if ck.none_label is not None else None
-    if tc.get("idle", True) and none is not None:
-        points, yh, sessions, index = idle.merge(points, yh, sessions, index, none, tuple(tc.get("idle_exclude", ())))
-        bh = np.concatenate([bh, np.zeros(len(points) - len(bh), bool)])
+    hs = assemble(hands.points[found], y[found], [s.session for s, f in zip(samples, found) if f],
+                  [s.index for s, f in zip(samples, found) if f], ck.labels, none,
+                  TrainConfig.from_dict(ck.meta.get("train", {})), boost[found])
     lap("load and hands")
     say("learning: the landmark head")
     hcfg = replace(HeadConfig(**ck.head.get("config", {})), steps=HEAD_STEPS, lr=HEAD_LR, seed=seed)
-    head = fit_head(points, yh, len(ck.labels), hcfg, boost=bh, init=ck.head, none=none, sessions=sessions,
-                    index=index).state
+    head = fit_head(hs.points, hs.y, len(ck.labels), hcfg, boost=hs.boost, init=ck.head, none=none,
+                    sessions=hs.sessions, index=hs.index).state
     lap("head")
     return head, found
 

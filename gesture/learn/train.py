@@ -29,6 +29,7 @@ from ..prior import idle, others
 from . import landmarks, reports
 from .fit_net import evaluate, fit
 from .frames import Data, load_data, scan_data
+from .handset import HandSet, assemble
 
 
 def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
@@ -42,11 +43,10 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
     split = validation_split(data.samples, cfg.val_fraction, cfg.seed)
     _announce(cfg, data, split, time.monotonic() - t0, log)
     res = fit(data, split.train, split.val, cfg, pcfg, progress=progress)
-    head = fit_landmark_head(data, split.train, cfg)
-    helped = sorted(others.matches(data.labels, _none(data)).values()) if head is not None and cfg.others else []
-    if helped:
-        log(f"the landmark head also learned from other people's hands of {', '.join(helped)} "
-            "(hagrid-people, shipped with the starter gestures)")
+    head, hands = fit_landmark_head(data, split.train, cfg)
+    helped = hands.borrowed if hands is not None else []
+    if hands is not None and hands.note():
+        log(hands.note())
     probs = validation_probs(res.model, head, data, split.val, pcfg, cfg.size)
     m = _metrics(data, split, probs, res, ident)
     meta = _meta(cfg, res, m, data, head, helped)
@@ -147,27 +147,24 @@ def find_hands(samples: list[Sample], cfg: TrainConfig, log=print, progress: boo
     return lms
 
 
-def fit_landmark_head(data: Data, train_idx: list[int], cfg: TrainConfig) -> LandmarkHead | None:
-    """The head on the training side's frames where the prior found a hand; None without the prior
-    or a single hand. It needs no validation split: its steps are fixed."""
+def fit_landmark_head(data: Data, train_idx: list[int], cfg: TrainConfig) -> tuple[LandmarkHead | None,
+                                                                                    HandSet | None]:
+    """The head on the training side's frames where the prior found a hand, and the hands it
+    learned from (handset.py); (None, None) without the prior or a single hand. It needs no
+    validation split: its steps are fixed."""
     if data.hands is None:
-        return None
+        return None, None
     idx = np.array([i for i in train_idx if data.hands.found[i]], np.int64)
     if len(idx) == 0:
-        return None
-    points, y = data.hands.points[idx], data.y.numpy()[idx]
-    sessions = np.array([data.samples[i].session for i in idx])
-    index = np.array([data.samples[i].index for i in idx], np.int64)
-    none = data.labels.index(data.none_label) if data.none_label is not None else None
-    if cfg.idle and none is not None:
-        # Other people's idle hands join the user's own `none`: hands at rest must not fire.
-        points, y, sessions, index = idle.merge(points, y, sessions, index, none, cfg.idle_exclude)
-    if cfg.others:
-        points, y, sessions, index = others.merge(points, y, sessions, index, data.labels, none)
+        return None, None
+    none = _none(data)
+    hands = assemble(data.hands.points[idx], data.y.numpy()[idx], [data.samples[i].session for i in idx],
+                     [data.samples[i].index for i in idx], data.labels, none, cfg)
     hcfg = HeadConfig(seed=cfg.seed)
     if cfg.head_steps is not None:
         hcfg = replace(hcfg, steps=cfg.head_steps)
-    return fit_head(points, y, len(data.labels), hcfg, none=none, sessions=sessions, index=index)
+    return fit_head(hands.points, hands.y, len(data.labels), hcfg, none=none, sessions=hands.sessions,
+                    index=hands.index), hands
 
 
 def validation_probs(model, head: LandmarkHead | None, data: Data, idx: list[int], pcfg: PreprocessConfig,

@@ -4,9 +4,15 @@ from their own frames and from hagrid-people's peace signs.
 gesture/weights/starter_hands.npz holds the landmarks (21 points per hand, no pixels) of every
 hagrid-people image of a gesture where the prior finds a hand, with its HaGRID class name
 (written by tools/build_starter.py; CC BY-SA 4.0, see SOURCES.md). Where one of the user's
-labels is a HaGRID name (case and `-`/`_`/space aside), those hands join that label, each a
-session of its own: other people, other rooms. A label that is no HaGRID name gets nothing,
+labels is a HaGRID name (case and `-`/`_`/space aside), those hands may join that label, each
+a session of its own: other people, other rooms. A label that is no HaGRID name gets nothing,
 and no-gesture classes get the idle hands (idle.py) instead.
+
+A name is not a meaning: one user calls a thumbs-up `ok`, where HaGRID's `ok` is the
+thumb-and-index ring. So the hands join only where they agree with the user's own: most of
+them must have, as their nearest hand of the user's, one of that label (`agrees`). Taught
+the ring as a thumbs-up, a person's real ring frames all read as `ok` (0.987 -> 0.887 across
+sessions on real webcam recordings).
 """
 from __future__ import annotations
 
@@ -16,8 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from ..paths import WEIGHTS
+from .features import SHAPE_FEATURES, features
 
 FILE = WEIGHTS / "starter_hands.npz"
+AGREE = 0.5  # "most of them": the share of other people's hands that must agree with the user's
 
 
 def key(name: str) -> str:
@@ -39,18 +47,39 @@ def matches(labels: list[str], none: int | None, path: Path = FILE) -> dict[int,
     return {i: known[key(g)] for i, g in enumerate(labels) if i != none and key(g) in known}
 
 
+def agrees(mine: np.ndarray, y: np.ndarray, theirs: np.ndarray, label: int) -> float:
+    """The share of `theirs` (other people's hands of one name) whose nearest hand among the
+    user's own (`mine`, labelled `y`) is of `label`: by the head's shape features (where the
+    hand is, how big and which hand aside), scaled by the user's own spread of each."""
+    if len(theirs) == 0 or not (y == label).any():
+        return 0.0
+    a, b = features(mine)[:, :SHAPE_FEATURES], features(theirs)[:, :SHAPE_FEATURES]
+    mu, sd = a.mean(0), a.std(0) + 1e-3
+    a, b = (a - mu) / sd, (b - mu) / sd
+    d = (b * b).sum(1)[:, None] - 2 * b @ a.T + (a * a).sum(1)[None]
+    return float((y[d.argmin(1)] == label).mean())
+
+
 def merge(points: np.ndarray, y: np.ndarray, sessions: np.ndarray, index: np.ndarray, labels: list[str],
-          none: int | None, path: Path = FILE) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The user's hands with other people's hands of the same gesture names joined to them."""
+          none: int | None, path: Path = FILE):
+    """The user's hands with other people's hands of the same gesture names joined to them where
+    most of those agree with the user's hands of that name (AGREE). Returns the four arrays, the
+    HaGRID names taken and the user's labels refused."""
     pts, names = load(path)
-    take = matches(labels, none, path)
-    rows = [(i, j) for i, name in take.items() for j in np.flatnonzero(names == name)]
+    taken, refused, rows = [], [], []
+    for i, name in matches(labels, none, path).items():
+        theirs = np.flatnonzero(names == name)
+        if agrees(points, y, pts[theirs], i) >= AGREE:
+            taken.append(name)
+            rows += [(i, j) for j in theirs]
+        else:
+            refused.append(labels[i])
     if not rows:
-        return points, y, sessions, index
+        return (points, y, sessions, index), taken, refused
     cls, idx = (np.array(v) for v in zip(*rows))
     return (np.concatenate([points, pts[idx]]), np.concatenate([y, cls.astype(y.dtype)]),
             np.concatenate([np.asarray(sessions).astype(str), [f"others:{j}" for j in idx]]),
-            np.concatenate([np.asarray(index, np.int64), np.zeros(len(idx), np.int64)]))
+            np.concatenate([np.asarray(index, np.int64), np.zeros(len(idx), np.int64)])), taken, refused
 
 
 def identity(path: Path = FILE) -> dict | None:

@@ -93,7 +93,7 @@ def fit(data, idx: list[int], labels: list[str], exclude_idle: bool) -> Landmark
     y = torch.tensor([labels.index(s.label) if s.label in labels else 0 for s in data.samples])
     sub = replace(sub, y=y, none_label=NONE)
     cfg = TrainConfig(seed=0, idle_exclude=("hagrid-people",) if exclude_idle else (), others=False)
-    head = fit_landmark_head(sub, keep, cfg)
+    head, _ = fit_landmark_head(sub, keep, cfg)
     # No direction check (verify.points_away): these are strangers' hands at their own angles,
     # one image a person, and a gesture made many ways (a phone call at either ear) fell below
     # KEEP on the development folds by one borderline image. The check only reads, so turning

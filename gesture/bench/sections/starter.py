@@ -69,7 +69,7 @@ def _own(ctx: Context) -> list[Figure]:
                            key=lambda i: data.samples[i].index)
             train += first[:3 * n:3]
         for helped in (False, True):
-            head = fit_landmark_head(data, train, replace(cfg, others=helped))
+            head, _ = fit_landmark_head(data, train, replace(cfg, others=helped))
             pred = [int(np.argmax(head.probs(data.hands.points[i][None])[0])) if head and data.hands.found[i]
                     else none for i in test]
             out[n, helped] = float(np.mean(np.array(pred) == y[test]))
