@@ -22,13 +22,14 @@ def test_score_sorts_presses_by_the_segment_they_fall_in():
 
 
 def test_decide_applies_the_live_loops_rules_to_any_probabilities():
-    # Two frames of "palm" fire it once; held, it does not fire again; after a confident
-    # rest it can fire again; a wobbling, unsure stream never fires.
+    # Palm fires once; held, it does not fire again; after a confident rest (0.4 s) it can
+    # fire again; a rest shorter than rest_time does not re-arm it; a wobbling, unsure stream
+    # never fires.
     palm, none, unsure = [0.9, 0.1], [0.05, 0.95], [0.45, 0.55]
-    events = decide(np.array([none] * 3 + [palm] * 10 + [none] * 5 + [palm] * 4 + [unsure] * 10),
-                    ["palm", "none"], "none", {"palm": "a"})
+    script = [none] * 3 + [palm] * 10 + [none] * 12 + [palm] * 6 + [none] * 4 + [palm] * 6 + [unsure] * 10
+    events = decide(np.array(script), ["palm", "none"], "none", {"palm": "a"})
     taps = [e["frame"] for e in events if e["event"] == "tap"]
-    assert taps == [4, 19] and all(e["gesture"] == "palm" for e in events)
+    assert taps == [5, 27] and all(e["gesture"] == "palm" for e in events)
 
 
 def test_held_segments_scale_with_the_frames_shown():

@@ -270,3 +270,18 @@ def test_decision_settings_outside_their_range_are_one_line_and_exit_2(args):
     r = gesture("run", "--dry-run", "--no-preview", "--source", "synth:palm x5", *args)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert args[0] in r.stderr and ("from 0 to 2.0 seconds" in r.stderr or "expected a number" in r.stderr)
+
+
+def test_with_no_hand_in_view_an_unsure_no_gesture_is_a_rest():
+    # An empty room in light the model never saw: no-gesture on top at only 0.6. With the hand
+    # in view that is no rest (a dark frame inside a shape); with no hand found it is.
+    def run(hand_in_rest):
+        d, t, taps = decider(rest_time=0.3), 0.0, []
+        for label, n, p, hand in [("palm", 10, 0.98, True), ("none", 15, 0.6, hand_in_rest), ("palm", 10, 0.98, True)]:
+            for _ in range(n):
+                taps += [e.kind for e in d.update(probs(label, p), t, hand=hand)]
+                t += 1 / 30
+        return taps
+    assert run(hand_in_rest=False) == ["tap", "tap"]
+    assert run(hand_in_rest=True) == ["tap"]
+    assert run(hand_in_rest=None) == ["tap"]  # no prior (--from-scratch): only a sure rest counts

@@ -49,16 +49,18 @@ def held(segments: list[Segment], hold: int) -> list[Segment]:
 
 
 def decide(probs: np.ndarray, labels: list[str], none_label: str | None, keys: dict[str, str],
-           fps: float = FPS) -> list[dict]:
+           found: np.ndarray | None = None, fps: float = FPS) -> list[dict]:
     """Per-frame probabilities through the live loop's decision rules (live/decide.py's Decider with
     its default settings, a tap of `keys[g]` for each gesture), as the events `gesture run
-    --log` writes: the peer is judged by exactly the rules gesture is."""
+    --log` writes: the peer is judged by exactly the rules gesture is. `found`: whether a hand
+    was found in each frame, as the live loop tells the rules."""
     from ..live.decide import Decider, Rule
 
     decider = Decider(labels, none_label, rules={g: Rule(key=k) for g, k in keys.items()})
     events = []
     for i, p in enumerate(probs):
-        events += [{"frame": i, "event": e.kind, "gesture": e.gesture} for e in decider.update(p, i / fps)]
+        hand = None if found is None else bool(found[i])
+        events += [{"frame": i, "event": e.kind, "gesture": e.gesture} for e in decider.update(p, i / fps, hand=hand)]
     return events
 
 
@@ -114,6 +116,7 @@ def score(events: list[dict], segments: list[Segment], none_label: str | None, k
     """
     fires = [e for e in events if e["event"] in ("tap", "press")]
     delays, missed, false, wrong, unknown, repeats = [], [], [], [], [], 0
+    once = twice = 0  # known segments with exactly one press, of their own gesture; with two or more
     for seg in segments:
         inside = [e for e in fires if seg.start <= e["frame"] < seg.start + seg.length]
         if seg.label == none_label:
@@ -123,6 +126,8 @@ def score(events: list[dict], segments: list[Segment], none_label: str | None, k
         else:
             right = [e for e in inside if e["gesture"] == seg.label]
             wrong += [e for e in inside if e["gesture"] != seg.label]
+            once += len(inside) == 1 and len(right) == 1
+            twice += len(inside) >= 2
             if right:
                 delays.append(right[0]["frame"] - seg.start)
                 repeats += len(right) - 1  # flicker: the gesture ended and fired again while still shown
@@ -138,6 +143,9 @@ def score(events: list[dict], segments: list[Segment], none_label: str | None, k
         "false_by_gesture": dict(Counter(e["gesture"] for e in false)),  # what idle hands and empty scenes fired
         "wrong_presses": len(wrong),
         "repeat_presses": repeats,
+        "once": once,  # segments that fired exactly once, as themselves
+        "twice": twice,  # segments that fired two or more times
+        "known_segments": sum(s.label in known and s.label != none_label for s in segments),
         "none_frames": sum(s.length for s in segments if s.label == none_label),
         "unknown_presses": len(unknown),
         "unknown_by_gesture": dict(Counter(e["gesture"] for e in unknown)),  # what the unknown shapes were taken for

@@ -14,8 +14,8 @@ from .common import Context, Figure, machine
 __all__ = ["Context", "Figure", "SECTIONS", "format_results", "run", "to_json"]
 
 # In the table's order: the peer section compares with the train section's figures.
-SECTIONS = ("model", "capture", "train", "run", "speed", "peer", "prior", "correct", "meaning", "presses", "swipes",
-            "starter")
+SECTIONS = ("model", "capture", "train", "run", "speed", "peer", "prior", "correct", "meaning", "presses",
+            "presentations", "swipes", "starter")
 
 
 def section(name: str):

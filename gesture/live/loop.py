@@ -83,7 +83,8 @@ def loop(s: Session, observe=None) -> None:
         t3 = time.perf_counter()
         s.focus.switch(t, i)  # another window's key map
         swiped, still = motion(s, frame, reading, t)
-        events = swiped + s.decider.update(reading.probs, t, still)
+        hand = None if s.model.tracker is None else reading.hand is not None
+        events = swiped + s.decider.update(reading.probs, t, still, hand)
         s.sink.emit(events, i)
         s.teacher.collect(frame, reading.probs, t)
         if observe:

@@ -34,7 +34,7 @@ import numpy as np
 
 from ...config import cores
 from ...data.dataset import CORRECTION_PREFIX
-from ..common import SMOKE_HEAD_STEPS, Context, Figure, have_datasets, tap_map
+from ..common import LATENCY, SMOKE_HEAD_STEPS, Context, Figure, have_datasets, tap_map
 
 KNOWN = ["A", "B", "L", "V"]
 DELAY_AFTER_PRESS = 10  # frames from a false press to the user's x (a third of a second)
@@ -246,7 +246,7 @@ def _corrected(ctx: Context, h: Harness) -> tuple[list[Figure], tuple]:
                better="higher", detail=f"{total_before} -> {total_after} presses; shapes never corrected "
                                        "keep firing: each kind is its own replay"),
         Figure("correct", "after correcting: slowest gesture, frames to its key",
-               max(delays) if delays else 999, "frames", target=ctx.target(3),
+               max(delays) if delays else 999, "frames", target=ctx.target(LATENCY),
                detail=f"delays {delays}, missed {missed or 'none'}, in the rest of the replays"),
     ]
     if secs:

@@ -11,6 +11,7 @@ from ...errors import GestureError
 from ...model.net import GestureNet
 from ...preprocess import PreprocessConfig
 from ..common import (
+    LATENCY,
     Context,
     Figure,
     replay_live,
@@ -110,7 +111,7 @@ def _latency(ctx: Context, root: Path, tmp: Path) -> list[Figure]:
             f"between 7 stretches of 20 held-out 'nothing' frames; model trained on the other folds")
     return [
         Figure("run", "latency: slowest gesture, frames from its first frame to its key", s["max_delay"] if s["max_delay"] is not None else 999,
-               "frames", target=ctx.target(3), detail=f"per gesture {s['delays']}, missed {s['missed'] or 'none'}, "
+               "frames", target=ctx.target(LATENCY), detail=f"per gesture {s['delays']}, missed {s['missed'] or 'none'}, "
                                           f"wrong-gesture presses {s['wrong_presses']}, repeat presses {s['repeat_presses']}; {comp}"),
         Figure("run", "false presses during 'nothing' stretches", s["false_presses"], "presses", target=ctx.target(0),
                detail=f"{s['none_frames']} 'nothing' frames in the replay above"),
