@@ -42,13 +42,15 @@ def get_parser() -> Parser:
     m = sub.add_parser("model", help="print the network layer by layer with its cost, beside a standard-conv twin",
                        description="Per-layer output size, parameters and multiply-accumulates of the network.")
     m.add_argument("--size", type=_positive_int, default=d.size, help=f"input side in pixels (default {d.size})")
-    m.add_argument("--width", type=_positive_float, default=d.width, help=f"channel width multiplier (default {d.width})")
-    m.add_argument("--classes", type=_positive_int, default=d.num_classes, help=f"number of classes (default {d.num_classes})")
+    m.add_argument("--width", type=_positive_float, default=d.width,
+                   help=f"channel width multiplier (default {d.width})")
+    m.add_argument("--classes", type=_positive_int, default=d.num_classes,
+                   help=f"number of classes (default {d.num_classes})")
     m.add_argument("--json", action="store_true", help="print the same data as JSON")
 
     c = sub.add_parser("capture", help="record labelled frames from a camera, video, folder or synth:",
-                       description="Record frames of one gesture into DATA/LABEL/SESSION/, one manifest line per frame. "
-                                   "Space pauses, q or Esc stops early and keeps what was recorded.")
+                       description="Record frames of one gesture into DATA/LABEL/SESSION/, one manifest line per "
+                                   "frame. Space pauses, q or Esc stops early and keeps what was recorded.")
     c.add_argument("label", help="the gesture's name, e.g. palm; record the no-gesture class as 'none'")
     c.add_argument("--count", type=_positive_int, default=300, help="frames to record (default 300)")
     c.add_argument("--source", default="0", help="camera index, video file, image folder or synth:... (default 0)")
@@ -57,9 +59,11 @@ def get_parser() -> Parser:
     c.add_argument("--fps", type=_nonneg_float, default=None,
                    help=f"keep at most this many frames per second (default {LIVE_FPS:g} from a camera, "
                         "every frame from a file, folder or synth:; 0 keeps every frame)")
-    c.add_argument("--countdown", type=_nonneg_float, default=3.0, help="seconds to get ready before a camera records (default 3)")
+    c.add_argument("--countdown", type=_nonneg_float, default=3.0,
+                   help="seconds to get ready before a camera records (default 3)")
     c.add_argument("--no-preview", action="store_true", help="no window; a progress bar in the terminal instead")
-    c.add_argument("--no-mirror", action="store_true", help="show the preview unmirrored (saved frames are never mirrored)")
+    c.add_argument("--no-mirror", action="store_true",
+                   help="show the preview unmirrored (saved frames are never mirrored)")
 
     dt = sub.add_parser("data", help="what a data folder holds: labels x sessions x frames, with warnings",
                         description="Decode every frame and report labels, sessions, counts and sizes, with warnings "
@@ -67,22 +71,26 @@ def get_parser() -> Parser:
                                     "corrupt files.")
     dt.add_argument("--data", default="data", help="data folder (default data)")
     dt.add_argument("--json", action="store_true", help="print the report as JSON")
-    dt.add_argument("--quarantine", action="store_true", help="move corrupt files to DATA/.quarantine/ (nothing is deleted)")
+    dt.add_argument("--quarantine", action="store_true",
+                    help="move corrupt files to DATA/.quarantine/ (nothing is deleted)")
     dt.add_argument("--file", nargs=2, metavar=("SESSION", "LABEL"),
                     help="move a session that `gesture run --collect` kept for review under LABEL (or none)")
 
     t = TrainConfig()
     tr = sub.add_parser("train", help="train the network on a data folder (about a minute on a laptop CPU)",
                         description="Train on DATA/LABEL/[SESSION/]*.jpg with a session- or time-block validation "
-                                    "split; writes the checkpoint and metrics.json, confusion.png and curves.png beside it.")
+                                    "split; writes the checkpoint and metrics.json, confusion.png and curves.png "
+                                    "beside it.")
     tr.add_argument("--data", default=str(t.data), help=f"data folder (default {t.data})")
     tr.add_argument("--out", default=str(t.out), help=f"checkpoint to write (default {t.out})")
     tr.add_argument("--epochs", type=_positive_int, default=None,
                     help=f"epochs (default: enough for {TRAIN_STEPS} optimiser steps, at least {MIN_EPOCHS}; "
                          "the same on any machine)")
     tr.add_argument("--size", type=_positive_int, default=None,
-                    help=f"model input side in px (default {PRIOR_SIZE} with the hand prior, {d.size} with --from-scratch)")
-    tr.add_argument("--width", type=_positive_float, default=t.width, help=f"channel width multiplier (default {t.width})")
+                    help=f"model input side in px (default {PRIOR_SIZE} with the hand prior, "
+                         f"{d.size} with --from-scratch)")
+    tr.add_argument("--width", type=_positive_float, default=t.width,
+                    help=f"channel width multiplier (default {t.width})")
     tr.add_argument("--time-budget", type=_positive_float, metavar="SECONDS", default=None,
                     help="stop after this many seconds, keeping the best weights; off by default, and it warns "
                          "when it cuts training short (the model then depends on the machine's speed)")
@@ -91,7 +99,8 @@ def get_parser() -> Parser:
                     help="the label that means no gesture (default: none, nothing, no_gesture or background)")
     tr.add_argument("--flip", action="store_true",
                     help="also train on mirrored frames (off by default: mirroring changes which hand is shown)")
-    tr.add_argument("--no-cache", action="store_true", help="decode every frame again instead of using ~/.cache/gesture")
+    tr.add_argument("--no-cache", action="store_true",
+                    help="decode every frame again instead of using ~/.cache/gesture")
     tr.add_argument("--from-scratch", action="store_true",
                     help="only the whole-frame network, without the shipped hand prior and its landmark head")
 
@@ -110,10 +119,10 @@ def get_parser() -> Parser:
     r = sub.add_parser("run", help="classify live frames and press keys for stable gestures",
                        description="The live loop: frames from a camera (or a file, for replay), the checkpoint's "
                                    "preprocessing and fused model, temporal smoothing with hysteresis, and key "
-                                   "presses from a TOML key map. In the preview: p pauses firing, q quits, x says 'that press "
-                                   "was wrong' and m then 1-9 'that gesture was missed': the frames become a new "
-                                   "session of the data folder and the model relearns in the background (also "
-                                   "without the window, through the hotkeys ctrl+alt+x and ctrl+alt+m).")
+                                   "presses from a TOML key map. In the preview: p pauses firing, q quits, x says "
+                                   "'that press was wrong' and m then 1-9 'that gesture was missed': the frames "
+                                   "become a new session of the data folder and the model relearns in the background "
+                                   "(also without the window, through the hotkeys ctrl+alt+x and ctrl+alt+m).")
     r.add_argument("--checkpoint", help=f"checkpoint, or 'starter' for the shipped starter gestures (default {t.out}; "
                                         "the starter where that has not been trained yet)")
     r.add_argument("--source", default="0", help="camera index, video file, image folder or synth:... (default 0)")
@@ -170,8 +179,8 @@ def get_parser() -> Parser:
     de = sub.add_parser("demo", help="the whole product end to end: synthetic camera by default, or --camera",
                         description="Without --camera: capture every gesture of the synthetic camera in two sessions, "
                                     "train, and replay a new clip through the live loop in dry run; writes the data, "
-                                    "model, reports, events and an overlay screenshot into a new folder. With --camera: "
-                                    "a guided tour of capture, train, key map and run on your own camera.")
+                                    "model, reports, events and an overlay screenshot into a new folder. With "
+                                    "--camera: a guided tour of capture, train, key map and run on your own camera.")
     de.add_argument("--camera", nargs="?", const="0", metavar="INDEX",
                     help="walk through the real thing on this camera (default 0; a video file also works)")
     de.add_argument("--out", metavar="DIR", help="a new folder for everything (default demo/DATE-TIME)")
@@ -196,5 +205,6 @@ def get_parser() -> Parser:
                    help="every section at the smallest size that still gives each figure, to check that the bench "
                         "works (the test suite runs it); implies --quick, and its figures say nothing")
     b.add_argument("--json", metavar="FILE", help="also write the figures and the machine to this JSON file")
-    b.add_argument("--datasets", metavar="DIR", help="the real datasets (default: ../shared/datasets beside the project)")
+    b.add_argument("--datasets", metavar="DIR",
+                   help="the real datasets (default: ../shared/datasets beside the project)")
     return p

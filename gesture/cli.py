@@ -73,7 +73,8 @@ def cmd_demo(args) -> int:
             if g in NONE_ALIASES:
                 raise GestureError(f"--gestures: {g!r} is the no-gesture class, which the tour records anyway")
         if args.frames is not None and args.frames < MIN_DEMO_FRAMES:
-            raise GestureError(f"--frames must be at least {MIN_DEMO_FRAMES} per session to train on, got {args.frames}")
+            raise GestureError(f"--frames must be at least {MIN_DEMO_FRAMES} per session to train on, "
+                               f"got {args.frames}")
         return camera_demo(args.camera, out, gestures, args.frames or 300, args.epochs)
     if args.gestures is not None:
         raise GestureError("--gestures only applies to the camera tour (--camera)")

@@ -137,7 +137,8 @@ def _verdict(score: dict) -> str:
     parts = [f"replay: {fired} of {len(GESTURES)} gestures fired"]
     if score["delays"]:
         n = score["max_delay"]
-        parts.append(f"each within {n} frame{'s' if n != 1 else ''} of its first frame (median {score['median_delay']:g})")
+        parts.append(f"each within {n} frame{'s' if n != 1 else ''} of its first frame "
+                     f"(median {score['median_delay']:g})")
     if score["missed"]:
         parts.append(f"missed: {', '.join(score['missed'])}")
     parts.append(f"{score['false_presses']} presses while no gesture was shown, "

@@ -175,8 +175,8 @@ def model(tmp_path_factory):
     write beside it copy it first); the replay shows it those same hands."""
     root = tmp_path_factory.mktemp("live")
     for label, seed in SEEDS.items():
-        r = gesture("capture", label, "--source", f"synth:{label} x60, seed={seed}, size=160x120", "--data", root / "data",
-                    "--count", 60, "--session", "s0", "--no-preview")
+        r = gesture("capture", label, "--source", f"synth:{label} x60, seed={seed}, size=160x120",
+                    "--data", root / "data", "--count", 60, "--session", "s0", "--no-preview")
         assert r.returncode == 0, r.stderr
     ck = root / "gesture.pt"
     r = gesture("train", "--data", root / "data", "--out", ck, "--size", 64, "--width", 0.5, timeout=HANG)

@@ -20,7 +20,7 @@ from gesture.errors import GestureError, SourceLost
 
 def manifest(data):
     path = data / "manifest.jsonl"
-    return [json.loads(l) for l in path.read_text().splitlines()] if path.exists() else []
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def files(data):
@@ -70,7 +70,8 @@ def test_capture_from_video_exact_count_names_manifest_and_unmirrored(tmp_path):
 def test_fps_limit_keeps_every_other_frame_of_a_30fps_video(tmp_path):
     clip, data = tmp_path / "clip.mp4", tmp_path / "data"
     split_video(clip, n=30)
-    r = gesture("capture", "v", "--source", clip, "--data", data, "--count", 10, "--fps", 15, "--session", "a", "--no-preview")
+    r = gesture("capture", "v", "--source", clip, "--data", data, "--count", 10, "--fps", 15, "--session", "a",
+                "--no-preview")
     assert r.returncode == 0, r.stderr
     ts = [row["timestamp"] for row in manifest(data)]
     assert len(ts) == 10 and np.allclose(np.diff(ts), 1 / 15, atol=2e-3)
@@ -137,7 +138,8 @@ def test_invalid_labels_are_rejected_and_create_nothing(tmp_path, label):
 
 @pytest.mark.parametrize("count", ["0", "-5"])
 def test_non_positive_count_is_rejected(tmp_path, count):
-    r = gesture("capture", "palm", "--count", count, "--source", "synth:palm x3", "--data", tmp_path / "d", "--no-preview")
+    r = gesture("capture", "palm", "--count", count, "--source", "synth:palm x3", "--data", tmp_path / "d",
+                "--no-preview")
     assert r.returncode == 2 and "--count" in r.stderr and not (tmp_path / "d").exists()
 
 
@@ -184,7 +186,8 @@ def test_any_writer_failure_stops_capture_instead_of_hanging(tmp_path, monkeypat
         raise ValueError("encoder bug")
 
     monkeypatch.setattr(writer_mod, "_write_bytes", explode)
-    cfg = CaptureConfig("palm", count=200, source="synth:palm x200, size=160x120", data=tmp_path / "data", preview=False)
+    cfg = CaptureConfig("palm", count=200, source="synth:palm x200, size=160x120", data=tmp_path / "data",
+                        preview=False)
     with pytest.raises(GestureError, match="encoder bug.*kept the 0 frames"):
         capture(cfg, log=lambda *a: None)
     assert len(calls) == 1 and assert_consistent(tmp_path / "data") == []

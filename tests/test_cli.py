@@ -9,16 +9,17 @@ def test_model_json_is_complete_and_consistent():
     rep = json.loads(r.stdout)
     assert rep["input"] == [3, 96, 96] and rep["config"]["num_classes"] == 4
     layers = rep["layers"]
-    kinds = [l["kind"] for l in layers]
+    kinds = [layer["kind"] for layer in layers]
     assert kinds[0] == "conv" and kinds[-2:] == ["pool", "linear"]
     assert kinds.count("dw") == kinds.count("pw") == len(rep["config"]["stages"])
     assert layers[0]["out_h"] == 48  # stride-2 stem
     assert layers[-1]["out_chs"] == 4
-    assert rep["totals"]["params"] == sum(l["params"] for l in layers)
-    assert rep["totals"]["macs"] == sum(l["macs"] for l in layers)
-    for l in layers:
-        if l["kind"] in ("conv", "dw", "pw"):
-            assert l["params"] == l["out_chs"] * l["in_chs"] // l["groups"] * l["kernel"] ** 2 + l["out_chs"]
+    assert rep["totals"]["params"] == sum(layer["params"] for layer in layers)
+    assert rep["totals"]["macs"] == sum(layer["macs"] for layer in layers)
+    for layer in layers:
+        if layer["kind"] in ("conv", "dw", "pw"):
+            assert layer["params"] == (layer["out_chs"] * layer["in_chs"] // layer["groups"] * layer["kernel"] ** 2
+                                       + layer["out_chs"])
     std = rep["standard"]["totals"]
     assert abs(rep["ratio"]["macs"] - std["macs"] / rep["totals"]["macs"]) < 1e-2
 
@@ -26,11 +27,13 @@ def test_model_json_is_complete_and_consistent():
 def test_model_text_report_names_both_networks():
     r = gesture("model")
     assert r.returncode == 0, r.stderr
-    assert "Standard-conv twin" in r.stdout and "blocks.0.conv_dw" in r.stdout and "agree with a forward pass" in r.stdout
+    assert ("Standard-conv twin" in r.stdout and "blocks.0.conv_dw" in r.stdout
+            and "agree with a forward pass" in r.stdout)
 
 
 def test_bad_flags_give_one_line_and_exit_2():
-    for args in (["model", "--size", "8"], ["model", "--width", "-1"], ["model", "--classes", "x"], ["bench", "--only", "nope"]):
+    for args in (["model", "--size", "8"], ["model", "--width", "-1"], ["model", "--classes", "x"],
+                 ["bench", "--only", "nope"]):
         r = gesture(*args)
         assert r.returncode == 2, args
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -42,9 +42,9 @@ def test_data_finds_a_truncated_jpeg_and_quarantines_it(tmp_path):
     assert (data / ".quarantine" / "palm" / "s1" / "000003.jpg").read_bytes() == raw[: len(raw) // 2]
     lines = (data / "manifest.jsonl").read_text().splitlines()
     assert lines[-1] == "a line some other tool wrote", "quarantine never drops a line it cannot read"
-    listed = [json.loads(l)["path"] for l in lines[:-1]]
+    listed = [json.loads(line)["path"] for line in lines[:-1]]
     assert "palm/s1/000003.jpg" not in listed and len(listed) == 11
-    moved = [json.loads(l)["path"] for l in (data / ".quarantine" / "manifest.jsonl").read_text().splitlines()]
+    moved = [json.loads(line)["path"] for line in (data / ".quarantine" / "manifest.jsonl").read_text().splitlines()]
     assert moved == ["palm/s1/000003.jpg"]
     rep = data_json(data)
     assert rep["corrupt"] == [] and rep["manifest"] == {"missing_files": [], "unlisted_files": []}

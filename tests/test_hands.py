@@ -1,4 +1,5 @@
-"""gesture.prior.hands: MediaPipe's hand pipeline in NumPy + OpenCV + onnxruntime, checked against MediaPipe's own output."""
+"""gesture.prior.hands: MediaPipe's hand pipeline in NumPy + OpenCV + onnxruntime, checked against MediaPipe's
+own output."""
 import importlib.util
 
 import numpy as np

@@ -230,7 +230,8 @@ def test_app_sections_parse_in_file_order_and_share_the_pause_gesture(tmp_path):
     assert vlc["fist"] == Rule("space", mode="hold") and vlc["Y"].pause
     assert firefox["palm"].key == "scroll_down" and firefox["palm"].repeat_after == 0.15
     assert km.pause_gesture == "Y" and km.rules == {"V": Rule("space"), "Y": Rule(pause=True)}
-    assert [(m, g) for m, g, _ in km.all_rules()][:3] == [("default", "V"), ("default", "Y"), ("impress|powerpoint", "V")]
+    assert [(m, g) for m, g, _ in km.all_rules()][:3] == [("default", "V"), ("default", "Y"),
+                                                          ("impress|powerpoint", "V")]
 
 
 def test_rules_for_picks_the_first_matching_app_map(tmp_path):
@@ -262,7 +263,8 @@ def test_a_map_with_only_app_sections_has_an_empty_default(tmp_path):
     ('[gestures]\nV = "a"\n[apps."vlc".gestures]\nnone = "a"\n', 4, "no-gesture class"),
     ('pause_gesture = "Y"\n[gestures]\nV = "a"\n[apps."vlc".gestures]\nV = "b"\nY = "c"\n', 6,
      "pause_gesture 'Y' also fires a key"),
-    ('[gestures]\nV = "a"\n[apps."vlc"]\npalm = "space"\n', 4, "unknown setting 'palm' in [apps.\"vlc\"]; its gestures go"),
+    ('[gestures]\nV = "a"\n[apps."vlc"]\npalm = "space"\n', 4,
+     "unknown setting 'palm' in [apps.\"vlc\"]; its gestures go"),
     ('[gestures]\nV = "a"\n[apps."vlc"]\n', 3, "has no gestures"),
     ('[gestures]\nV = "a"\n[apps."".gestures]\nV = "b"\n', 3, "an empty app pattern matches every window"),
     ('[gestures]\nV = "a"\n[apps]\nvlc = "space"\n', 4, "must be a table of gestures"),

@@ -50,7 +50,7 @@ def test_replay_is_deterministic(model, tmp_path):
         log = tmp_path / f"e{k}.jsonl"
         assert gesture("run", "--checkpoint", ck, "--source", clip, "--keys", keys, "--dry-run", "--no-preview",
                        "--log", log).returncode == 0
-        logs.append([{k: v for k, v in json.loads(l).items()} for l in log.read_text().splitlines()])
+        logs.append([{k: v for k, v in json.loads(line).items()} for line in log.read_text().splitlines()])
     assert logs[0] == logs[1]
 
 
@@ -178,7 +178,8 @@ def test_latest_frame_hands_a_camera_crash_to_the_loop():
 
 def test_unwritable_event_log_is_one_line(model, tmp_path):
     ck, clip, keys = model
-    r = gesture("run", "--checkpoint", ck, "--source", clip, "--dry-run", "--no-preview", "--log", tmp_path / "no" / "e.jsonl")
+    r = gesture("run", "--checkpoint", ck, "--source", clip, "--dry-run", "--no-preview",
+                "--log", tmp_path / "no" / "e.jsonl")
     assert r.returncode == 2 and "cannot write the event log" in r.stderr and "Traceback" not in r.stderr
 
 

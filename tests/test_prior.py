@@ -8,8 +8,7 @@ from conftest import DATASETS, gesture
 
 from gesture import prior
 from gesture.errors import GestureError
-from gesture.model import checkpoint
-from gesture.model import livefile as bundle
+from gesture.model import checkpoint, livefile
 from gesture.model.head import fit_head
 from gesture.model.recognizer import combine
 from gesture.prior import idle
@@ -132,7 +131,7 @@ def test_a_checkpoint_of_older_landmark_features_is_refused_in_one_line(fingers,
     ck = checkpoint.load(out)
     ck.head = {**ck.head, "features": 2}
     old = checkpoint.write(tmp_path / "old.pt", ck)
-    assert bundle.path_for(old).is_file()  # the torch-free file refuses it too, not only the checkpoint
+    assert livefile.path_for(old).is_file()  # the torch-free file refuses it too, not only the checkpoint
     for args in (["eval", "--checkpoint", old, "--data", root / "test"],
                  ["run", "--checkpoint", old, "--source", root / "test" / "1", "--dry-run", "--no-preview"]):
         r = gesture(*args)

@@ -11,8 +11,7 @@ from conftest import HANG, gesture
 
 from gesture.config import ModelConfig
 from gesture.errors import GestureError
-from gesture.model import checkpoint
-from gesture.model import framenet as runtime
+from gesture.model import checkpoint, framenet
 from gesture.model.net import GestureNet
 from gesture.preprocess import PreprocessConfig, preprocess
 
@@ -43,12 +42,12 @@ def test_onnx_runtime_gives_torchs_outputs_on_real_frames(saved, datasets):
     frames = [cv2.imread(str(p)) for p in sorted((datasets / "asl-frames" / "A").glob("*.jpg"))[:3]]
     frames += [cv2.imread(str(p)) for p in sorted((datasets / "hagrid-people" / "palm").glob("*.jpg"))[:3]]
     x = np.concatenate([preprocess(f, ck.preprocess) for f in frames])
-    ort = runtime.FrameNet(ck)
-    ref = runtime.FrameNet(ck, prefer="torch")
+    ort = framenet.FrameNet(ck)
+    ref = framenet.FrameNet(ck, prefer="torch")
     assert ort.backend == "onnxruntime" and ref.backend == "torch"
     with torch.inference_mode():
         logits = ck.model(torch.from_numpy(x)).numpy()
-    got = ort._session.run(None, {runtime.INPUT: x})[0]
+    got = ort._session.run(None, {framenet.INPUT: x})[0]
     assert np.abs(got - logits).max() < 1e-5
     assert np.abs(ort.probs(x) - ref.probs(x)).max() < 1e-5
 
@@ -85,10 +84,10 @@ def test_run_uses_onnx_runtime_and_reports_the_processing_time_without_the_read(
     assert 0 < work <= total
 
 
-def test_run_starts_without_torch_from_the_bundle_beside_the_checkpoint(saved, tmp_path):
-    from gesture.model import livefile as bundle
+def test_run_starts_without_torch_from_the_live_file_beside_the_checkpoint(saved, tmp_path):
+    from gesture.model import livefile
 
-    assert bundle.path_for(saved).is_file()  # written with the checkpoint
+    assert livefile.path_for(saved).is_file()  # written with the checkpoint
     code = ("import sys; from gesture.cli import main; rc = main(['run', '--checkpoint', sys.argv[1], '--source', "
             "'synth:none x5', '--dry-run', '--no-preview']); print('torch imported:', 'torch' in sys.modules); "
             "sys.exit(rc)")
@@ -97,13 +96,13 @@ def test_run_starts_without_torch_from_the_bundle_beside_the_checkpoint(saved, t
     assert "torch imported: False" in r.stdout and "first frame classified" in r.stdout
 
 
-def test_a_stale_bundle_is_not_used(saved, tmp_path):
-    from gesture.model import livefile as bundle
+def test_a_stale_live_file_is_not_used(saved, tmp_path):
+    from gesture.model import livefile
 
     copy = tmp_path / "c.pt"
     shutil.copy(saved, copy)
-    shutil.copy(bundle.path_for(saved), bundle.path_for(copy))
-    assert bundle.load(copy)[0] is not None
-    copy.write_bytes(copy.read_bytes() + b"\0")  # the checkpoint changed; its bundle did not
-    live, why = bundle.load(copy)
+    shutil.copy(livefile.path_for(saved), livefile.path_for(copy))
+    assert livefile.load(copy)[0] is not None
+    copy.write_bytes(copy.read_bytes() + b"\0")  # the checkpoint changed; its live file did not
+    live, why = livefile.load(copy)
     assert live is None and "another version" in why

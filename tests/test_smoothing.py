@@ -157,8 +157,9 @@ def test_unmapped_gesture_activates_silently():
     assert play(d, [("palm", 10, 0.98)]) == [] and d.active == "palm"
 
 
-@pytest.mark.parametrize("kw", [{"alpha": 0}, {"threshold": 1.5}, {"threshold": 0.05}, {"frames": 0}, {"rest_level": 1.2},
-                                {"rest_time": -0.1}, {"rest_time": 5.0}, {"confirm": -1.0}, {"confirm": 2.5}])
+@pytest.mark.parametrize("kw", [{"alpha": 0}, {"threshold": 1.5}, {"threshold": 0.05}, {"frames": 0},
+                                {"rest_level": 1.2}, {"rest_time": -0.1}, {"rest_time": 5.0}, {"confirm": -1.0},
+                                {"confirm": 2.5}])
 def test_bad_decision_config(kw):
     with pytest.raises(ValueError):
         DecisionConfig(**kw)
@@ -228,7 +229,8 @@ def test_a_held_gesture_that_flickers_to_no_gesture_for_two_frames_fires_once():
 
 def test_a_rest_must_be_unbroken():
     # Rests of 0.2 s broken by a frame of the gesture never add up to 0.3 s.
-    script = [("none", 10, 0.98), ("palm", 15, 0.98)] + [("none", 6, 0.98), ("palm", 1, 0.98)] * 6 + [("palm", 15, 0.98)]
+    script = ([("none", 10, 0.98), ("palm", 15, 0.98)] + [("none", 6, 0.98), ("palm", 1, 0.98)] * 6
+              + [("palm", 15, 0.98)])
     d = decider(rest_time=0.3)
     assert [k for _, k, _, _ in play(d, script)] == ["tap"]
     assert d.waiting_for_rest or d.active is None

@@ -33,10 +33,9 @@ def test_the_starter_is_small_licensed_and_tracks_hands_with_the_prior():
 def test_the_build_script_rebuilds_the_shipped_head(tmp_path):
     if not (DATASETS / "hagrid-people").is_dir():
         pytest.skip(f"hagrid-people not found in {DATASETS}")
-    from gesture.tools import build_starter
-
     from gesture.model.head import LandmarkHead
     from gesture.prior import idle, others
+    from gesture.tools import build_starter
 
     build_starter.build(DATASETS, tmp_path / "starter.pt", log=lambda *a: None)
     new, old = checkpoint.load(tmp_path / "starter.pt"), checkpoint.load(STARTER)

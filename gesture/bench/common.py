@@ -184,6 +184,6 @@ def frame_net(size: int, backend: str = "onnx"):
 
 
 def runtime_ms(net, size: int, runs: int, warmup: int = 50) -> float:
-    """Median time of a runtime.FrameNet on one standardised frame, as the live loop calls it."""
+    """Median time of a framenet.FrameNet on one standardised frame, as the live loop calls it."""
     x = np.random.default_rng(0).standard_normal((1, 3, size, size)).astype(np.float32)
     return median_ms(lambda: net.probs(x), runs, warmup)

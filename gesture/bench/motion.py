@@ -123,8 +123,10 @@ class Script:
             dx, dy = STEP[d]
             span = (hi_x - lo_x) if dx else (hi_y - lo_y)
             dist = rng.uniform(0.6, 0.95) * span
-            a = (rng.uniform(lo_x + (dist if dx < 0 else 0), hi_x - (dist if dx > 0 else 0)) if dx else rng.uniform(lo_x, hi_x),
-                 rng.uniform(lo_y + (dist if dy < 0 else 0), hi_y - (dist if dy > 0 else 0)) if dy else rng.uniform(lo_y, hi_y))
+            a = (rng.uniform(lo_x + (dist if dx < 0 else 0), hi_x - (dist if dx > 0 else 0)) if dx
+                 else rng.uniform(lo_x, hi_x),
+                 rng.uniform(lo_y + (dist if dy < 0 else 0), hi_y - (dist if dy > 0 else 0)) if dy
+                 else rng.uniform(lo_y, hi_y))
             b = (a[0] + dx * dist, a[1] + dy * dist)
             self._hold(p, *a, int(rng.integers(10, 18)))
             begin = len(self.path)
@@ -147,7 +149,8 @@ class Script:
             a = (rng.uniform(lo_x, hi_x), rng.uniform(lo_y, hi_y))
             ang = rng.uniform(0, 2 * math.pi)
             dist = rng.uniform(100, 200)
-            b = (float(np.clip(a[0] + dist * math.cos(ang), lo_x, hi_x)), float(np.clip(a[1] + dist * math.sin(ang), lo_y, hi_y)))
+            b = (float(np.clip(a[0] + dist * math.cos(ang), lo_x, hi_x)),
+                 float(np.clip(a[1] + dist * math.sin(ang), lo_y, hi_y)))
             self._hold(p, *a, 10)
             self._move(p, a, b, int(rng.integers(60, 91)))
             self._hold(p, *b, 10)
@@ -277,8 +280,8 @@ def rooms(datasets, half: int, tracker=None) -> list[np.ndarray]:
             if tracker(side) is None:
                 out.append(side)
                 break
-    return out + [cv2.resize(read_image(p), (W, H)) for p in halves(list((datasets / "asl-frames" / "nothing").iterdir()),
-                                                                     half, 25)]
+    return out + [cv2.resize(read_image(p), (W, H))
+                  for p in halves(list((datasets / "asl-frames" / "nothing").iterdir()), half, 25)]
 
 
 def replays(datasets, half: int, per_set: int, seed: int, per_room: int = 12):

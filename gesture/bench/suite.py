@@ -46,8 +46,8 @@ def format_results(res: dict) -> str:
         if f.section != current:
             current = f.section
             lines.append(f"[{current}]")
-        target = "" if f.target is None else f"target {'<=' if f.better == 'lower' else '>='} {f.target:g} {f.unit}: " + (
-            "met" if f.met else "MISSED")
+        target = "" if f.target is None else (f"target {'<=' if f.better == 'lower' else '>='} {f.target:g} {f.unit}: "
+                                              + ("met" if f.met else "MISSED"))
         vs = "" if f.compare is None else f"(gesture {f.compare:.3f}, peer/gesture {f.ratio:.2f}x) "
         lines.append(f"  {f.name:<52} {f.value:>9.3f} {f.unit:<4} {vs}{target}")
         if f.detail:

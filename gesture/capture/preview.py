@@ -91,7 +91,8 @@ def open_preview(title: str, wanted: bool) -> tuple[Preview | None, str]:
     try:
         return Preview(title), ""
     except cv2.error as e:
-        return None, f"cannot open a window ({str(e).strip().splitlines()[-1]}): showing progress in the terminal instead"
+        return None, (f"cannot open a window ({str(e).strip().splitlines()[-1]}): showing progress in the terminal "
+                      "instead")
 
 
 def active_text(decider) -> str:

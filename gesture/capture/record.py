@@ -74,7 +74,8 @@ def _prepare_session(cfg: CaptureConfig) -> tuple[Path, int]:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as e:
-        raise GestureError(f"cannot write to {session_dir}: {e.strerror or e}; choose a writable --data folder") from None
+        raise GestureError(f"cannot write to {session_dir}: {e.strerror or e}; "
+                           "choose a writable --data folder") from None
     numbers = [frame_number(p.name) or 0 for p in list_images(session_dir)]
     return session_dir, max(numbers, default=0) + 1
 
@@ -148,7 +149,8 @@ def capture(cfg: CaptureConfig, log=print, progress: bool = True) -> CaptureResu
             + (f", continuing at frame {first}" if first > 1 else "")
             + (f", at most {fps:g} per second" if fps else ""))
         writer = FrameWriter(Path(cfg.data), cfg.label, cfg.session, first, src.spec)
-        bar = None if window else tqdm(total=cfg.count, desc=cfg.label, unit="frame", file=sys.stderr, disable=not progress)
+        bar = None if window else tqdm(total=cfg.count, desc=cfg.label, unit="frame", file=sys.stderr,
+                                       disable=not progress)
         reason, lost, interrupted = "the count was reached", None, False
         try:
             with _StopOnSigint() as sig:

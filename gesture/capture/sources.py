@@ -78,7 +78,8 @@ class CameraSource(Source):
                 last_ok = now
                 yield frame, time.time()
             elif now - last_ok > CAMERA_TIMEOUT_S:
-                raise SourceLost(f"camera {self.index} stopped delivering frames (unplugged or taken by another program?)")
+                raise SourceLost(f"camera {self.index} stopped delivering frames "
+                                 "(unplugged or taken by another program?)")
             else:
                 time.sleep(0.01)
 
@@ -135,7 +136,8 @@ class FolderSource(Source):
             self.kind = "image"
         self.files = [path] if self.still else list_images(path)
         if not self.files:
-            raise SourceError(f"folder {path} holds no images (.jpg, .png, .bmp, .webp); point --source at a folder of frames")
+            raise SourceError(f"folder {path} holds no images (.jpg, .png, .bmp, .webp); "
+                              "point --source at a folder of frames")
         self.length = len(self.files)
         self.skipped: list[Path] = []
 

@@ -150,7 +150,8 @@ def _draw_hand(img, fingers, cx, cy, scale, angle, skin, shade) -> None:
 
     arm = px([(-0.34, -0.45), (0.34, -0.45), (0.42, -4.0), (-0.42, -4.0)])
     cv2.fillConvexPoly(img, arm, knuckle, cv2.LINE_AA, shift=4)
-    palm = px([(-0.5, 0.45), (-0.47, -0.3), (-0.3, -0.55), (0.3, -0.55), (0.47, -0.3), (0.5, 0.4), (0.2, 0.55), (-0.2, 0.58)])
+    palm = px([(-0.5, 0.45), (-0.47, -0.3), (-0.3, -0.55), (0.3, -0.55), (0.47, -0.3), (0.5, 0.4), (0.2, 0.55),
+               (-0.2, 0.58)])
     cv2.fillConvexPoly(img, palm, fill, cv2.LINE_AA, shift=4)
     cv2.polylines(img, [palm], True, edge, 2, cv2.LINE_AA, shift=4)
 
@@ -182,7 +183,9 @@ class SynthRenderer:
             rng = _rng(self.script.seed, k)
             short = min(w, h)
             # The hand stays mostly inside the centred square the model sees.
-            pos = lambda: (w / 2 + rng.uniform(-0.16, 0.16) * short, h / 2 + rng.uniform(-0.08, 0.2) * short)
+            def pos():
+                return (w / 2 + rng.uniform(-0.16, 0.16) * short, h / 2 + rng.uniform(-0.08, 0.2) * short)
+
             motion = {
                 "p0": pos(), "p1": pos(),
                 # Palm widths of a quarter to a third of the frame height: a hand at arm's length before a
@@ -218,7 +221,10 @@ class SynthRenderer:
         rng = _rng(self.script.seed, k, i)
         w, h = self.script.size
         img = bg.copy()
-        lerp = lambda a, b: a + (b - a) * ease
+
+        def lerp(a, b):
+            return a + (b - a) * ease
+
         wobble = math.sin(2 * math.pi * (t * 1.7 + 0.3 * k))
         cx = lerp(m["p0"][0], m["p1"][0]) + 3 * wobble
         cy = lerp(m["p0"][1], m["p1"][1]) + 2 * math.cos(2 * math.pi * t * 1.3)
@@ -227,7 +233,8 @@ class SynthRenderer:
             _draw_hand(img, GESTURES[label], cx, cy, scale, angle, m["skin"], m["shade"])
         elif m["distractor"]:
             # Arms and half-visible hands at the bottom edge must read as "no gesture".
-            _draw_hand(img, (0, 0, 0, 0, 0), cx, h + scale * rng.uniform(0.2, 0.5), scale, angle * 2, m["skin"], m["shade"])
+            _draw_hand(img, (0, 0, 0, 0, 0), cx, h + scale * rng.uniform(0.2, 0.5), scale, angle * 2, m["skin"],
+                       m["shade"])
 
         if m["backlit"]:
             # A bright window behind: the scene brightens and the hand darkens towards a silhouette.

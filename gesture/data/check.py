@@ -49,8 +49,8 @@ def check(root: Path | str, quarantine: bool = False, progress: bool = True) -> 
 
     warnings = []
     if ds.none_label is None:
-        warnings.append(f"no no-gesture class: record one with `gesture capture none` (any of {', '.join(NONE_ALIASES)} "
-                        "counts); without it every hand shape in view fires a key")
+        warnings.append(f"no no-gesture class: record one with `gesture capture none` "
+                        f"(any of {', '.join(NONE_ALIASES)} counts); without it every hand shape in view fires a key")
     elif "also found" in ds.none_note:
         warnings.append(ds.none_note)
     for label, info in labels.items():
@@ -133,7 +133,8 @@ def format_report(rep: dict) -> str:
     lines.append(f"  {'label':<16} {'session':<20} {'frames':>6}  sizes")
     for label, info in rep["labels"].items():
         for i, (sess, n) in enumerate(info["sessions"].items()):
-            sizes = ", ".join(f"{k} ({v})" if len(info["sizes"]) > 1 else k for k, v in info["sizes"].items()) if i == 0 else ""
+            sizes = (", ".join(f"{k} ({v})" if len(info["sizes"]) > 1 else k for k, v in info["sizes"].items())
+                     if i == 0 else "")
             lines.append(f"  {label if i == 0 else '':<16} {sess:<20} {n:>6}  {sizes}")
         if len(info["sessions"]) > 1:
             lines.append(f"  {'':<16} {'all sessions':<20} {info['frames']:>6}")

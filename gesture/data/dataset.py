@@ -97,7 +97,8 @@ def pick_none_label(labels: list[str], override: str | None = None) -> tuple[str
         return None, f"no no-gesture class: none of {', '.join(NONE_ALIASES)} is a label"
     note = f"no-gesture class: {found[0]!r}"
     if len(found) > 1:
-        note += f" (also found {', '.join(map(repr, found[1:]))}, treated as ordinary labels; merge them into {found[0]!r})"
+        note += (f" (also found {', '.join(map(repr, found[1:]))}, treated as ordinary labels; "
+                 f"merge them into {found[0]!r})")
     return found[0], note
 
 
@@ -105,7 +106,8 @@ def scan(root: Path | str, none_label: str | None = None) -> Dataset:
     """Every readable-looking image under root, by label and session, in time order."""
     root = Path(root)
     if not root.exists():
-        raise GestureError(f"data folder {root} does not exist; record frames with `gesture capture LABEL --data {root}`")
+        raise GestureError(f"data folder {root} does not exist; "
+                           f"record frames with `gesture capture LABEL --data {root}`")
     if not root.is_dir():
         raise GestureError(f"data folder {root} is not a folder")
     samples: list[Sample] = []

@@ -91,6 +91,7 @@ def _hold_out_blocks(label, samples, idx, fraction, seed):
         drop.update(range(hi, min(n, hi + gap)))
     held_pos = {p for b in held for p in range(bounds[b], bounds[b + 1])}
     train = [order[p] for p in range(n) if p not in held_pos and p not in drop]
-    spans = ", ".join(f"#{samples[order[bounds[b]]].index}-#{samples[order[bounds[b + 1] - 1]].index}" for b in sorted(held))
+    spans = ", ".join(f"#{samples[order[bounds[b]]].index}-#{samples[order[bounds[b + 1] - 1]].index}"
+                      for b in sorted(held))
     return train, val, (f"{label}: one session: held out time blocks {spans} ({len(val)} of {n} frames), "
                         f"and {len(drop)} neighbouring frames from training")

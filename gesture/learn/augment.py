@@ -93,7 +93,9 @@ def warp(stored: torch.Tensor, size: int, cfg: AugmentConfig, gen: torch.Generat
 def photometric(x: torch.Tensor, cfg: AugmentConfig, gen: torch.Generator) -> torch.Tensor:
     """Light, colour, blur, noise and occlusion on float 0..1 NCHW images, per sample."""
     n, _, h, w = x.shape
-    per = lambda t: t.view(n, 1, 1, 1)
+
+    def per(t):
+        return t.view(n, 1, 1, 1)
 
     # Saturation, contrast, brightness and white balance are all per-sample affine maps,
     # folded into one multiply-add so a batch costs a few passes, not a dozen.

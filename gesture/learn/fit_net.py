@@ -56,7 +56,8 @@ def train_one_epoch(model, opt, data: Data, idx: torch.Tensor, cfg: TrainConfig,
 
 
 @torch.inference_mode()
-def evaluate(model, data: Data, idx: torch.Tensor, pcfg: PreprocessConfig, size: int) -> tuple[float, float, np.ndarray]:
+def evaluate(model, data: Data, idx: torch.Tensor, pcfg: PreprocessConfig,
+             size: int) -> tuple[float, float, np.ndarray]:
     """Loss, accuracy and probabilities on the stored centres: exactly the pixels the live loop sees."""
     model.eval()
     logits = torch.cat([
@@ -118,7 +119,8 @@ def fit(data: Data, train_idx: list[int], val_idx: list[int], cfg: TrainConfig, 
                                          planned * steps_per_epoch)
             val_loss, val_acc, _ = evaluate(model, data, va, pcfg, cfg.size)
             history.append({"epoch": epoch, "train_loss": round(loss, 4), "val_loss": round(val_loss, 4),
-                            "val_acc": round(val_acc, 4), "lr": round(lr_at(step - 1, planned * steps_per_epoch, cfg), 6),
+                            "val_acc": round(val_acc, 4),
+                            "lr": round(lr_at(step - 1, planned * steps_per_epoch, cfg), 6),
                             "seconds": round(time.monotonic() - start, 2)})
             # Best validation accuracy; on a tie the later epoch, which has seen a lower learning
             # rate (validation loss would favour the early, less confident epochs).

@@ -50,7 +50,8 @@ def confusion_image(m: dict, title: str = "confusion (rows: true, columns: predi
         for j in range(k):
             v = rows[i, j]
             # white to blue for the diagonal, white to red off it: errors stand out
-            color = (255, int(255 * (1 - v)), int(255 * (1 - v))) if i == j else (int(255 * (1 - v)), int(255 * (1 - v)), 255)
+            color = ((255, int(255 * (1 - v)), int(255 * (1 - v))) if i == j
+                     else (int(255 * (1 - v)), int(255 * (1 - v)), 255))
             x0, y0 = left + j * cell, top + i * cell
             cv2.rectangle(img, (x0, y0), (x0 + cell, y0 + cell), color, -1)
             cv2.rectangle(img, (x0, y0), (x0 + cell, y0 + cell), (200, 200, 200), 1)
@@ -75,13 +76,17 @@ def curves_image(history: list[dict], size=(720, 360)) -> np.ndarray:
     if n == 0:
         return img
     ep = np.array([r["epoch"] for r in history], float)
-    x_of = lambda e: left + (pw * (e - ep.min()) / max(1e-9, ep.max() - ep.min()) if n > 1 else pw / 2)
+
+    def x_of(e):
+        return left + (pw * (e - ep.min()) / max(1e-9, ep.max() - ep.min()) if n > 1 else pw / 2)
+
     losses = [r[k] for r in history for k in ("train_loss", "val_loss") if r.get(k) is not None]
     lmax = max(losses) * 1.05 if losses else 1.0
     series = [("train_loss", (200, 120, 0), lmax, "train loss"), ("val_loss", (0, 140, 255), lmax, "val loss"),
               ("val_acc", (0, 160, 0), 1.0, "val acc")]
     for key, color, top_value, name in series:
-        pts = [(int(x_of(r["epoch"])), int(top + ph * (1 - r[key] / top_value))) for r in history if r.get(key) is not None]
+        pts = [(int(x_of(r["epoch"])), int(top + ph * (1 - r[key] / top_value)))
+               for r in history if r.get(key) is not None]
         if len(pts) > 1:
             cv2.polylines(img, [np.array(pts, np.int32)], False, color, 2, cv2.LINE_AA)
         for p in pts:

@@ -122,7 +122,8 @@ def _conclude(out: Path, m: dict, res, split, log) -> None:
     log(f"  best at epoch {res.best_epoch} of {len(res.history)} ({res.stopped}; {res.seconds:.0f} s training)")
     if res.cut_short:
         log(f"WARNING: {res.stopped}. This model is weaker than this data gives: without --time-budget the "
-            f"same {res.planned} epochs run on any machine (here about {res.seconds / len(res.history) * res.planned:.0f} s).")
+            f"same {res.planned} epochs run on any machine "
+            f"(here about {res.seconds / len(res.history) * res.planned:.0f} s).")
     log(reports.summary_table(m))
     log(f"saved {out}" + (" (the best weights so far: training was interrupted)" if res.interrupted else "")
         + f"; reports in {out.parent}/: metrics.json, confusion.png, curves.png")

@@ -103,7 +103,8 @@ def systemd_user() -> bool:
     if shutil.which("systemctl") is None:
         return False
     try:
-        return subprocess.run(["systemctl", "--user", "show-environment"], capture_output=True, timeout=10).returncode == 0
+        return subprocess.run(["systemctl", "--user", "show-environment"],
+                              capture_output=True, timeout=10).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 

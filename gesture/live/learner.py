@@ -97,7 +97,8 @@ class Learner:
     def _finish(self, rec: Recording) -> bool:
         written = rec.writer.close()
         if rec.writer.error is not None:
-            self.log(f"{rec.what}: wrote {len(written)} of {rec.frames} frames to {rec.where}, then: {rec.writer.error}")
+            self.log(f"{rec.what}: wrote {len(written)} of {rec.frames} frames to {rec.where}, "
+                     f"then: {rec.writer.error}")
         return bool(written)
 
     def _run(self) -> None:

@@ -90,8 +90,8 @@ class DryRunSender(KeySender):
 
 
 NO_KEYS_HELP = ("use --dry-run to run without sending keys, run inside an X11 session (or XWayland), or use "
-                "pynput's uinput backend for keys (PYNPUT_BACKEND_KEYBOARD=uinput PYNPUT_BACKEND_MOUSE=dummy, as root or in "
-                "the input group; it has no mouse)")
+                "pynput's uinput backend for keys (PYNPUT_BACKEND_KEYBOARD=uinput PYNPUT_BACKEND_MOUSE=dummy, as "
+                "root or in the input group; it has no mouse)")
 
 
 class PynputSender(KeySender):
@@ -99,7 +99,8 @@ class PynputSender(KeySender):
         super().__init__()
         if on_linux() and pynput_backend() not in ("uinput", "dummy"):
             if not x_display():
-                where = "Wayland without XWayland" if os.environ.get("WAYLAND_DISPLAY") else "no display (DISPLAY is unset)"
+                where = ("Wayland without XWayland" if os.environ.get("WAYLAND_DISPLAY")
+                         else "no display (DISPLAY is unset)")
                 raise GestureError(f"cannot send keys: {where}; {NO_KEYS_HELP}")
         try:
             from pynput import (

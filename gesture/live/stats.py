@@ -76,9 +76,10 @@ class Stats:
         inside = (t >= start) & (t <= end)
         if inside.sum() < 2 or end - start < 1.0:
             return {"fps_median": None, "fps_worst": None, "frames_while": int(inside.sum())}
-        rates = [int(np.count_nonzero(kept & (t >= a) & (t < a + 1.0))) for a in np.arange(start, end - 1.0 + 1e-9, 0.25)]
-        return {"fps_median": float(np.median(rates)), "fps_worst": float(min(rates)), "frames_while": int(inside.sum()),
-                "late_frames": int(np.count_nonzero(inside & ~kept))}
+        rates = [int(np.count_nonzero(kept & (t >= a) & (t < a + 1.0)))
+                 for a in np.arange(start, end - 1.0 + 1e-9, 0.25)]
+        return {"fps_median": float(np.median(rates)), "fps_worst": float(min(rates)),
+                "frames_while": int(inside.sum()), "late_frames": int(np.count_nonzero(inside & ~kept))}
 
 
 def format_summary(s: dict) -> str:
@@ -91,6 +92,7 @@ def format_summary(s: dict) -> str:
                  + "  (ms, p50/p95)")
     lines.append("events: " + (", ".join(f"{k} {v}" for k, v in sorted(s["events"].items())) or "none"))
     if s.get("trainings"):
-        lines.append(f"relearned {len(s['trainings'])} time(s) from corrections, now model v{s['trainings'][-1]['version']}: "
+        lines.append(f"relearned {len(s['trainings'])} time(s) from corrections, "
+                     f"now model v{s['trainings'][-1]['version']}: "
                      + ", ".join(f"{r['wall_seconds']:.1f} s" for r in s["trainings"]))
     return "\n".join(lines)

@@ -86,7 +86,8 @@ def save(path: Path | str, model: GestureNet, labels: list[str], none_label: str
         "preprocess": pcfg.to_dict(),
         "meta": meta,
         # Arrays as tensors: weights_only loading takes tensors and plain data, never numpy objects.
-        "head": None if head is None else {k: torch.as_tensor(v) if hasattr(v, "shape") else v for k, v in head.items()},
+        "head": None if head is None else {k: torch.as_tensor(v) if hasattr(v, "shape") else v
+                                           for k, v in head.items()},
         "prior": prior,
         # The graph as bytes in a uint8 tensor (weights_only loads tensors), and what ties it to the weights.
         "onnx": torch.frombuffer(bytearray(graph), dtype=torch.uint8),
@@ -158,7 +159,8 @@ def load(path: Path | str) -> Checkpoint:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         # weights_only refuses anything that is not plain data: a pickled object may run code.
-        raise GestureError(f"{path} holds more than weights and plain data and was not loaded ({_first_line(e)})") from None
+        raise GestureError(f"{path} holds more than weights and plain data and was not loaded "
+                           f"({_first_line(e)})") from None
     except Exception as e:  # torch raises RuntimeError, EOFError, IndexError, ... for files that are not checkpoints
         raise GestureError(f"{path} is not a readable checkpoint (corrupt or truncated: {_first_line(e)})") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
@@ -174,7 +176,8 @@ def load(path: Path | str) -> Checkpoint:
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         raise GestureError(f"{path} is a damaged gesture checkpoint ({_first_line(e)})") from None
     if len(labels) != cfg.num_classes:
-        raise GestureError(f"{path} is a damaged gesture checkpoint ({len(labels)} labels for {cfg.num_classes} outputs)")
+        raise GestureError(f"{path} is a damaged gesture checkpoint "
+                           f"({len(labels)} labels for {cfg.num_classes} outputs)")
     head = raw.get("head")
     if head is not None:
         head = {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in head.items()}

@@ -63,7 +63,8 @@ def layer_table(model: GestureNet, size: int) -> list[Layer]:
             h, w = conv_out(h, k, s, p, d), conv_out(w, k, s, p, d)
             params = conv_params(m.in_channels, m.out_channels, k, m.groups, m.bias is not None)
             macs = h * w * m.out_channels * (m.in_channels // m.groups) * k * k
-            rows.append(Layer(name, _conv_kind(m), m.in_channels, m.out_channels, k, s, p, d, m.groups, h, w, params, macs))
+            rows.append(Layer(name, _conv_kind(m), m.in_channels, m.out_channels, k, s, p, d, m.groups, h, w, params,
+                              macs))
         elif isinstance(m, nn.AdaptiveAvgPool2d):
             chs = rows[-1].out_chs
             # One accumulate per input value; the divide per channel is noise.
@@ -71,7 +72,8 @@ def layer_table(model: GestureNet, size: int) -> list[Layer]:
             h = w = 1
         elif isinstance(m, nn.Linear):
             params = m.in_features * m.out_features + (m.out_features if m.bias is not None else 0)
-            rows.append(Layer(name, "linear", m.in_features, m.out_features, 1, 1, 0, 1, 1, 1, 1, params, m.in_features * m.out_features))
+            rows.append(Layer(name, "linear", m.in_features, m.out_features, 1, 1, 0, 1, 1, 1, 1, params,
+                              m.in_features * m.out_features))
     _check_against_forward(model, size, rows)
     return rows
 
@@ -158,14 +160,18 @@ def _fmt(n: int) -> str:
 
 
 def _layer_lines(layers: list[dict]) -> list[str]:
-    head = f"  {'layer':<18} {'kind':<6} {'in->out':>9}  {'k':>2} {'s':>2} {'p':>2} {'d':>2} {'groups':>6}  {'out HxW':>7}  {'params':>9}  {'MACs':>11}"
+    head = (f"  {'layer':<18} {'kind':<6} {'in->out':>9}  {'k':>2} {'s':>2} {'p':>2} {'d':>2} {'groups':>6}  "
+            f"{'out HxW':>7}  {'params':>9}  {'MACs':>11}")
     lines = [head]
     for r in layers:
-        geo = ("-",) * 5 if r["kind"] == "linear" else (r["kernel"], r["stride"], r["padding"], r["dilation"], "-" if r["kind"] == "pool" else r["groups"])
+        geo = (("-",) * 5 if r["kind"] == "linear"
+               else (r["kernel"], r["stride"], r["padding"], r["dilation"],
+                     "-" if r["kind"] == "pool" else r["groups"]))
         hw = "-" if r["kind"] == "linear" else f"{r['out_h']}x{r['out_w']}"
         lines.append(
             f"  {r['name']:<18} {r['kind']:<6} {str(r['in_chs']) + '->' + str(r['out_chs']):>9}  "
-            f"{geo[0]:>2} {geo[1]:>2} {geo[2]:>2} {geo[3]:>2} {geo[4]:>6}  {hw:>7}  {_fmt(r['params']):>9}  {_fmt(r['macs']):>11}"
+            f"{geo[0]:>2} {geo[1]:>2} {geo[2]:>2} {geo[3]:>2} {geo[4]:>6}  {hw:>7}  "
+            f"{_fmt(r['params']):>9}  {_fmt(r['macs']):>11}"
         )
     return lines
 
@@ -185,7 +191,8 @@ def format_report(rep: dict) -> str:
         f"  total: {_fmt(s['params'])} params, {_fmt(s['macs'])} MACs",
         "",
         "Per block, depthwise-separable vs standard 3x3:",
-        f"  {'block':<5} {'in->out':>9} {'s':>2} {'out HxW':>7}  {'separable MACs':>14} {'standard MACs':>14}  {'ratio':>6}",
+        f"  {'block':<5} {'in->out':>9} {'s':>2} {'out HxW':>7}  "
+        f"{'separable MACs':>14} {'standard MACs':>14}  {'ratio':>6}",
     ]
     for b in rep["blocks"]:
         out.append(

@@ -30,7 +30,7 @@ VERSION = 2  # 2: the model's version and data folder, for corrections in `gestu
 
 @dataclass
 class LiveModel:
-    """The parts of a Checkpoint that inference reads; runtime.FrameNet and the Recognizer take either."""
+    """The parts of a Checkpoint that inference reads; framenet.FrameNet and the Recognizer take either."""
     labels: list[str]
     none_label: str | None
     preprocess: PreprocessConfig

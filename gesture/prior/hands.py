@@ -58,11 +58,13 @@ class OnnxRunner:
         except ImportError as e:
             raise GestureError("hand tracking needs onnxruntime: pip install onnxruntime") from e
         if not path.is_file():
-            raise GestureError(f"hand model {path} is missing: make it from MediaPipe's .tflite with gesture/tools/tflite_onnx.py")
+            raise GestureError(f"hand model {path} is missing: "
+                               "make it from MediaPipe's .tflite with gesture/tools/tflite_onnx.py")
         try:
             self.session = ort_session(str(path), threads)
         except Exception as e:  # onnxruntime raises its own types for truncated or foreign files
-            raise GestureError(f"hand model {path} cannot be read ({type(e).__name__}): re-create it with gesture/tools/tflite_onnx.py") from e
+            raise GestureError(f"hand model {path} cannot be read ({type(e).__name__}): "
+                               "re-create it with gesture/tools/tflite_onnx.py") from e
         self.input = self.session.get_inputs()[0].name
 
     def run(self, x: np.ndarray) -> list:
@@ -105,7 +107,10 @@ def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """OverlapSimilarity INTERSECTION_OVER_UNION of (xmin, ymin, xmax, ymax) boxes; 0 when disjoint."""
     lo, hi = np.maximum(box[:2], boxes[:, :2]), np.minimum(box[2:], boxes[:, 2:])
     inter = np.prod(np.clip(hi - lo, 0, None), axis=1)
-    area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+
+    def area(b):
+        return (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+
     union = area(box) + area(boxes) - inter
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0)
 

@@ -36,7 +36,8 @@ class Graph:
         import tflite
         from onnx import TensorProto, helper, numpy_helper
 
-        self.np, self.tflite, self.helper, self.numpy_helper, self.TensorProto = np, tflite, helper, numpy_helper, TensorProto
+        self.np, self.tflite, self.helper, self.numpy_helper, self.TensorProto = (
+            np, tflite, helper, numpy_helper, TensorProto)
         self.model, self.g = model, g
         self.nodes, self.inits = [], []
         self.const = {}    # tflite tensor index -> numpy array (weights, shapes, paddings)

@@ -65,7 +65,9 @@ def unknown_kinds(datasets: Path) -> dict[str, list]:
     person, finger counts by another person on another day, other people's idle hands."""
     from ...data.dataset import scan
 
-    order = (lambda ss: sorted(ss, key=lambda s: (s.index, s.path.name)))
+    def order(ss):
+        return sorted(ss, key=lambda s: (s.index, s.path.name))
+
     asl = scan(datasets / "asl-frames").samples
     fc = scan(datasets / "finger-count").samples
     return {

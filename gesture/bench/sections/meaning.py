@@ -36,7 +36,8 @@ def _flip_pairs(samples, pred: np.ndarray, labels: list[str]) -> tuple[int, int]
         if j is None:
             continue
         total += 1
-        good += bool(labels[pred[i]] == s.label and labels[pred[j]] == MIRRORED[s.label]) if min(pred[i], pred[j]) >= 0 else 0
+        good += (bool(labels[pred[i]] == s.label and labels[pred[j]] == MIRRORED[s.label])
+                 if min(pred[i], pred[j]) >= 0 else 0)
     return good, total
 
 

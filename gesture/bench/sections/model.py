@@ -1,4 +1,5 @@
-"""`gesture bench --only model`: the network's latency, fused and not, beside its standard-conv twin and in ONNX Runtime."""
+"""`gesture bench --only model`: the network's latency, fused and not, beside its standard-conv twin
+and in ONNX Runtime."""
 from __future__ import annotations
 
 from dataclasses import replace

@@ -1,4 +1,5 @@
-"""`gesture bench --only peer`: the landmark peer (MediaPipe lite + MLP) on the same frames, its speed beside gesture's."""
+"""`gesture bench --only peer`: the landmark peer (MediaPipe lite + MLP) on the same frames, its speed
+beside gesture's."""
 from __future__ import annotations
 
 import statistics
@@ -76,7 +77,8 @@ def _peer_figures(ctx: Context, python: Path) -> list[Figure]:
         Figure("peer", "peer (MediaPipe lite + MLP), ms per frame", p_ms, "ms", compare=g_ms,
                detail=f"{quick}median over every frame of asl-frames (200x200) and sign-digits (100x100) as still "
                       f"images; MediaPipe's own threads; MLP {mlp:.3f} ms; gesture: preprocess + "
-                      f"fused model on the first 200 of those frames of each set, 1 thread as in the live loop; {mach}"),
+                      f"fused model on the first 200 of those frames of each set, 1 thread as in the live loop; "
+                      f"{mach}"),
         Figure("peer", "whole-frame network alone: speed-up over the peer (peer ms / gesture ms)", p_ms / g_ms, "x",
                better="higher", detail=f"{p_ms:.2f} ms against {g_ms:.2f} ms per frame"),
         Figure("peer", "peer tracking a hand in video, 640x480, ms per frame", live_ms + mlp, "ms",
@@ -85,7 +87,7 @@ def _peer_figures(ctx: Context, python: Path) -> list[Figure]:
                                       f"preprocess + fused model on the same frames, 1 thread"),
         Figure("peer", "whole-frame network alone: speed-up over the tracking peer", (live_ms + mlp) / g_live, "x",
                better="higher", detail=f"{live_ms + mlp:.2f} ms against {g_live:.2f} ms per frame "
-                                                    "(gesture without a hand: preprocess + the network in ONNX Runtime)"),
+                                       "(gesture without a hand: preprocess + the network in ONNX Runtime)"),
     ]
     return figures + _accuracy(ctx, results, landmarks, quick) + [
         Figure("peer", f"peer: frames of {name} showing a hand where none was found", 1 - f, "",

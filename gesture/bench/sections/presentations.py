@@ -23,7 +23,7 @@ are an empty room, not idle hands: idle hands are the `presses` section's (still
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -157,8 +157,8 @@ def _figures(ctx: Context, t: Tally, before: Tally) -> list[Figure]:
                better="higher", target=ctx.target(0.95), detail=what),
         Figure("presentations", "the rules before: presentations fired exactly once, as themselves",
                before.once / n, "", better="higher",
-               detail=f"the same clips and models, a one-frame rest (a no-hand rest as now) and the newest frame weighted 0.6: "
-                      f"{'; '.join(before.runs)}"),
+               detail=f"the same clips and models, a one-frame rest (a no-hand rest as now) and the newest frame "
+                      f"weighted 0.6: {'; '.join(before.runs)}"),
         Figure("presentations", "presentations of real frames fired twice or more", t.twice, "presentations",
                target=ctx.target(0), detail=f"of {t.presentations} (the rules before: {before.twice})"),
         Figure("presentations", "frames from a presentation's first frame to its press (median)", median, "frames",
@@ -166,8 +166,8 @@ def _figures(ctx: Context, t: Tally, before: Tally) -> list[Figure]:
         Figure("presentations", "frames from a presentation's first frame to its press (slowest)",
                max(t.delays) if t.delays else float("nan"), "frames", target=ctx.target(LATENCY),
                detail=f"over the {len(t.delays)} that fired as themselves"),
-        Figure("presentations", "presses per minute of an empty room between presentations", t.false / max(minutes, 1e-9),
-               "per minute", target=ctx.target(0.1),
+        Figure("presentations", "presses per minute of an empty room between presentations",
+               t.false / max(minutes, 1e-9), "per minute", target=ctx.target(0.1),
                detail=f"{t.false} presses in {minutes:.1f} minutes ({t.rest_frames} frames; the rules before: "
                       f"{before.false}): asl-frames' held-out empty room, back-lit after frame 2000 for finger-count"),
     ]

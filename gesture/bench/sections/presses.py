@@ -147,7 +147,10 @@ def _hagrid(f: Footage) -> None:
     for s in everything:
         names.setdefault(s.label, []).append(s.path.name)
     second = {label: set(sorted(v)[len(v) // 2:]) for label, v in names.items()}
-    test = (lambda s: s.path.name in second[s.label])
+
+    def test(s):
+        return s.path.name in second[s.label]
+
     for fold in (0,) if ctx.quick else (0, 1):
         known = gestures[fold::2]
         data, pcfg, _, cfg = protocols.load(root, ctx.train_config(), labels=known + [none])
@@ -185,8 +188,8 @@ def _tallied(f: Footage) -> list[Figure]:
     figures = [
         Figure("presses", "false presses per hour, idle hands and unknown shapes", ours.per_hour, "per hour",
                detail=detail),
-        Figure("presses", f"known gestures of people never seen fired within {LATENCY} frames", ours.in_time / max(1, ours.known),
-               "", better="higher",
+        Figure("presses", f"known gestures of people never seen fired within {LATENCY} frames",
+               ours.in_time / max(1, ours.known), "", better="higher",
                detail=f"{ours.in_time} of {ours.known} ({ours.fired} fired at all, median delay "
                       f"{np.median(ours.delays) if ours.delays else float('nan'):.0f} frames), in the same replays"),
     ]

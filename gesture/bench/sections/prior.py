@@ -87,7 +87,9 @@ def _sessions(sc: Scorer):
     peer_lm = peer.extract(data.samples, python) if python else None
     fc = {}
     for a, b in (("set1", "set2"), ("set2", "set1")):
-        test = (lambda s, b=b: s.session == b)
+        def test(s, b=b):
+            return s.session == b
+
         r = protocols.holdout(f"{a}->{b}", data, test, cfg, pcfg, ctx.progress, keep_model=True)
         pr = peer.holdout(data.samples, peer_lm, data.labels, data.none_label, test) if peer_lm else None
         scored(f"finger-count, trained on {a}, scored on {b}", r, pr.accuracy if pr else None, 0.90,
@@ -96,10 +98,11 @@ def _sessions(sc: Scorer):
         ctx.log(f"[prior] finger-count {a}->{b}: {r.accuracy:.3f}" + (f" (peer {pr.accuracy:.3f})" if pr else ""))
     set1 = fc["set1"]
     hands_s = data.hands.seconds * set1.train_frames / len(data.samples)
-    figures.append(Figure("prior", "training time, finger-count set1 (1,439 frames in a full run)", hands_s + set1.train_seconds,
-                          "s", detail=f"{quick}{set1.train_frames} frames; finding the hands {hands_s:.1f} s (share of one pass over both sessions), the fit "
-                                      f"{set1.train_seconds:.1f} s ({set1.epochs} epochs of the whole-frame network, fixed "
-                                      f"steps, and the landmark head); {mach}"))
+    figures.append(Figure("prior", "training time, finger-count set1 (1,439 frames in a full run)",
+                          hands_s + set1.train_seconds, "s",
+                          detail=f"{quick}{set1.train_frames} frames; finding the hands {hands_s:.1f} s (share of one "
+                                 f"pass over both sessions), the fit {set1.train_seconds:.1f} s ({set1.epochs} epochs "
+                                 f"of the whole-frame network, fixed steps, and the landmark head); {mach}"))
     figures.append(Figure("prior", "training time / time to find the hands, finger-count set1",
                           (hands_s + set1.train_seconds) / hands_s if hands_s else float("inf"), "x",
                           target=ctx.target(2.0), detail="the same run; decoding and start-up left out"))
@@ -137,7 +140,10 @@ def _people(sc: Scorer):
     for s in hdata.samples:
         names[s.label].append(s.path.name)
     second = {label: set(sorted(v)[len(v) // 2:]) for label, v in names.items()}
-    test = (lambda s: s.path.name in second[s.label])
+
+    def test(s):
+        return s.path.name in second[s.label]
+
     # The shipped idle hands include hagrid-people's: leave them out where hagrid-people is scored.
     r = protocols.holdout("people", hdata, test, replace(hcfg, idle_exclude=("hagrid-people",)), hpcfg,
                           ctx.progress, keep_model=True)

@@ -59,8 +59,9 @@ def _speed(ctx: Context, tmp: Path):
     n_speed = ctx.pick(300, 100, 40)
     # Speed does not depend on the weights: an untrained default network, as a checkpoint.
     mcfg = ModelConfig()
-    speed_ck = checkpoint.save(tmp / "speed.pt", GestureNet(mcfg).eval(), [f"class{i}" for i in range(mcfg.num_classes)],
-                               "class0", PreprocessConfig(size=mcfg.size), {})
+    speed_ck = checkpoint.save(tmp / "speed.pt", GestureNet(mcfg).eval(),
+                               [f"class{i}" for i in range(mcfg.num_classes)], "class0",
+                               PreprocessConfig(size=mcfg.size), {})
     frames = itertools.islice(scripted_frames(parse_script("seed=9, size=640x480")), n_speed)
     clip = replay.write_video((f for f, _ in frames), tmp / "speed.mp4")
     runs = [replay_live(ctx, speed_ck, clip, None, tmp, f"speed{i}")[0] for i in range(3)]
@@ -73,8 +74,9 @@ def _speed(ctx: Context, tmp: Path):
         Figure("run", "640x480 replay, preprocessing per frame (p50)", mid["stages_ms"]["preprocess"]["p50"], "ms",
                detail="crop, resize, colour order and per-image standardisation in OpenCV and NumPy"),
         Figure("run", "640x480 replay, whole-frame network alone, without reading the file (p50)",
-               mid["processing_ms_p50"], "ms", detail="the same replay: hand, preprocess, infer, decide and draw, no file read; "
-                                         "the checkpoint has no hand prior, so every frame goes through the network"),
+               mid["processing_ms_p50"], "ms",
+               detail="the same replay: hand, preprocess, infer, decide and draw, no file read; "
+                      "the checkpoint has no hand prior, so every frame goes through the network"),
     ]
 
     return figures, speed_ck, clip
@@ -106,13 +108,15 @@ def _latency(ctx: Context, root: Path, tmp: Path) -> list[Figure]:
     keymap.write_text(tap_map(gestures))
     _, events = replay_live(ctx, ck, replay.write_video(frames, tmp / "latency.mp4"), keymap, tmp, "latency")
     s = replay.score(events, segments, "nothing", set(gestures))
-    comp = (f"{len(frames)} frames at 30 fps: each of {', '.join(gestures)} as its {min(x.length for x in segments if x.label != 'nothing')}"
+    comp = (f"{len(frames)} frames at 30 fps: each of {', '.join(gestures)} as its "
+            f"{min(x.length for x in segments if x.label != 'nothing')}"
             f"-{max(x.length for x in segments if x.label != 'nothing')} held-out block-fold-0 frames in time order, "
             f"between 7 stretches of 20 held-out 'nothing' frames; model trained on the other folds")
     return [
-        Figure("run", "latency: slowest gesture, frames from its first frame to its key", s["max_delay"] if s["max_delay"] is not None else 999,
-               "frames", target=ctx.target(LATENCY), detail=f"per gesture {s['delays']}, missed {s['missed'] or 'none'}, "
-                                          f"wrong-gesture presses {s['wrong_presses']}, repeat presses {s['repeat_presses']}; {comp}"),
+        Figure("run", "latency: slowest gesture, frames from its first frame to its key",
+               s["max_delay"] if s["max_delay"] is not None else 999, "frames", target=ctx.target(LATENCY),
+               detail=f"per gesture {s['delays']}, missed {s['missed'] or 'none'}, wrong-gesture presses "
+                      f"{s['wrong_presses']}, repeat presses {s['repeat_presses']}; {comp}"),
         Figure("run", "false presses during 'nothing' stretches", s["false_presses"], "presses", target=ctx.target(0),
                detail=f"{s['none_frames']} 'nothing' frames in the replay above"),
     ]
@@ -141,6 +145,8 @@ def _open_set(ctx: Context, root: Path, tmp: Path) -> list[Figure]:
     s2 = replay.score(events, segments, "nothing", set(known))
     return [Figure(
         "run", "open set: key presses per 1000 frames of gestures never trained on", s2["unknown_per_1000"], "per 1000",
-        target=ctx.target(1.0), detail=f"{s2['unknown_presses']} presses in {s2['unknown_frames']} frames ({s2['unknown_by_gesture'] or 'none'}); "
-                           f"model trained on all frames of {', '.join(known)}; replay: {len(by['W'])} W and {len(by['Y'])} Y "
-                           f"frames in time order, each shown {hold} times, between stretches of 'nothing'")]
+        target=ctx.target(1.0),
+        detail=f"{s2['unknown_presses']} presses in {s2['unknown_frames']} frames "
+               f"({s2['unknown_by_gesture'] or 'none'}); model trained on all frames of {', '.join(known)}; replay: "
+               f"{len(by['W'])} W and {len(by['Y'])} Y frames in time order, each shown {hold} times, between "
+               f"stretches of 'nothing'")]

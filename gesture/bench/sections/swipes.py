@@ -143,8 +143,8 @@ def _figures(ctx: Context, both: dict, alone: dict, tracked: list[bool], cost: l
                detail=f"{both['false']} swipes that should not have fired, by what the hand did: "
                       f"{both['false_by'] or 'none'} (hard cases: {', '.join(motion.HARD)}, static shapes held), "
                       f"and {both['wrong']} fired the wrong way (a return stroke whose swipe was not seen)"),
-        Figure("swipes", "frames from the end of a motion to its key (slowest)", max(delays) if delays else float("nan"),
-               "frames", target=ctx.target(3),
+        Figure("swipes", "frames from the end of a motion to its key (slowest)",
+               max(delays) if delays else float("nan"), "frames", target=ctx.target(3),
                detail=f"median {np.median(delays) if delays else float('nan'):.0f}, over {len(delays)} swipes; the "
                       "motion's end is its last scripted frame"),
         Figure("swipes", "static gestures fired as themselves, with swipes mapped", static_with, "", better="higher",
