@@ -287,3 +287,18 @@ def test_with_no_hand_in_view_an_unsure_no_gesture_is_a_rest():
     assert run(hand_in_rest=False) == ["tap", "tap"]
     assert run(hand_in_rest=True) == ["tap"]
     assert run(hand_in_rest=None) == ["tap"]  # no prior (--from-scratch): only a sure rest counts
+
+
+def test_a_gesture_held_back_is_said_once_with_why():
+    # Palm fires, fades without a rest, comes back: held back, waiting for a rest. Said once.
+    d = decider(rest_time=0.3)
+    play(d, [("none", 5, 0.98), ("palm", 10, 0.98), ("fist", 6, 0.4), ("palm", 10, 0.98)])
+    lines = d.news()
+    assert len(lines) == 1 and lines[0].startswith("palm was recognised but held back: waiting for a rest")
+    assert d.held_back["palm", lines[0].split(": ", 1)[1]] >= 5
+    play(d, [("fist", 6, 0.4), ("palm", 10, 0.98)])
+    assert d.news() == []  # the same reason again is not said again
+    rules = {"palm": Rule("right", cooldown=5.0)}
+    d = decider(rules)
+    play(d, [("palm", 10, 0.98), ("none", 5, 0.98), ("palm", 10, 0.98)])
+    assert [line.split(": ", 1)[1] for line in d.news()] == ["its cooldown in the key map"]

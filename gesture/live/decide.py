@@ -19,6 +19,7 @@ it did the first time.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +29,10 @@ import numpy as np
 MIN_THRESHOLD = 0.3
 MAX_SECONDS = 2.0  # the longest rest_time or confirm: beyond it a gesture feels dead, not careful
 EPS = 1e-6  # frame times are sums of floats: 3 frames at 30 fps must count as 0.1 s
+# Why a gesture that led at its threshold did not fire (Decider.held_back, said once).
+REST = "waiting for a rest (lower the hand, or take it out of view, for --rest-time seconds)"
+MOVING = "the hand was moving (a swipe may be starting)"
+COOLDOWN = "its cooldown in the key map"
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,10 @@ class Decider:
         self._last_activation: dict[str, float] = {}
         self._last_tap = 0.0
         self._holding: str | None = None  # the key pressed for the active gesture, if any
+        # Frames on which a gesture led at its threshold and did not fire, by (gesture, why):
+        # a user whose gesture never fires is told why, once (news), and in the run's summary.
+        self.held_back: Counter = Counter()
+        self._told: set = set()
 
     def threshold(self, gesture: str) -> float:
         rule = self.rules.get(gesture)
@@ -148,7 +157,23 @@ class Decider:
             events += self._maybe_activate(t)
         elif self.active is None:
             self._streak = (None, 0, t)
+            self._hold_back(MOVING)
         return events
+
+    def _hold_back(self, why: str) -> None:
+        g, conf = self._top()
+        if g != self.none_label and conf >= self.threshold(g):
+            self.held_back[g, why] += 1
+
+    def _top(self) -> tuple[str, float]:
+        top = int(np.argmax(self.smoothed))
+        return self.labels[top], float(self.smoothed[top])
+
+    def news(self) -> list[str]:
+        """One line for each gesture and reason held back for the first time since the start."""
+        new = [k for k in self.held_back if k not in self._told]
+        self._told.update(new)
+        return [f"{g} was recognised but held back: {why}" for g, why in new]
 
     def _track_rest(self, t: float, hand: bool | None) -> None:
         """A rest: the no-gesture class on top for rest_time seconds without a break, and on each
@@ -171,10 +196,11 @@ class Decider:
         self._armed, self._streak, self._rest_since = False, (None, 0, 0.0), None
 
     def _maybe_activate(self, t: float) -> list[Event]:
-        top = int(np.argmax(self.smoothed))
-        g, conf = self.labels[top], float(self.smoothed[top])
+        g, conf = self._top()
         if g == self.none_label or conf < self.threshold(g) or self.waiting_for_rest:
             self._streak = (None, 0, t)
+            if self.waiting_for_rest:
+                self._hold_back(REST)
             return []
         n, since = (self._streak[1] + 1, self._streak[2]) if self._streak[0] == g else (1, t)
         self._streak = (g, n, since)
@@ -183,6 +209,7 @@ class Decider:
         rule = self.rules.get(g, Rule())
         last = self._last_activation.get(g)
         if last is not None and t - last < rule.cooldown:
+            self._hold_back(COOLDOWN)
             return []
         self.active, self._streak, self._armed, self._rest_since = g, (None, 0, t), False, None
         self._last_activation[g] = t

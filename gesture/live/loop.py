@@ -69,6 +69,7 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
             raise GestureError(f"{e}; stopped after {s.index + 1} frames") from None
     out = s.stats.summary()
     out["model_version"] = version_of(s.model.ck.meta)
+    out["held_back"] = {f"{g}: {why}": n for (g, why), n in s.decider.held_back.items()}
     return out
 
 
@@ -86,6 +87,8 @@ def loop(s: Session, observe=None) -> None:
         hand = None if s.model.tracker is None else reading.hand is not None
         events = swiped + s.decider.update(reading.probs, t, still, hand)
         s.sink.emit(events, i)
+        for line in s.decider.news():
+            s.say(line)
         s.teacher.collect(frame, reading.probs, t)
         if observe:
             observe(i, events)

@@ -91,6 +91,8 @@ def format_summary(s: dict) -> str:
     lines.append("  " + "  ".join(f"{k} {v['p50']:.2f}/{v['p95']:.2f}" for k, v in s["stages_ms"].items())
                  + "  (ms, p50/p95)")
     lines.append("events: " + (", ".join(f"{k} {v}" for k, v in sorted(s["events"].items())) or "none"))
+    for what, n in (s.get("held_back") or {}).items():
+        lines.append(f"held back for {n} frames: {what}")
     if s.get("trainings"):
         lines.append(f"relearned {len(s['trainings'])} time(s) from corrections, "
                      f"now model v{s['trainings'][-1]['version']}: "
