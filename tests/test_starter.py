@@ -193,3 +193,18 @@ def test_other_peoples_hands_of_a_name_that_means_another_shape_are_left_out():
     assert taken == [] and refused == ["ok"] and len(y2) == 24
 
 
+
+
+def test_gesture_eval_on_a_folder_sharing_one_label_says_what_it_did_not_score(asl_clip, tmp_path):
+    # asl-frames' own names: only `nothing` is a class of the starter (its no-gesture class).
+    _, _, by = asl_clip
+    for label in ("A", "V", "nothing"):
+        (tmp_path / label).mkdir()
+        for s in by[label][::40]:
+            shutil.copy(s.path, tmp_path / label / s.path.name)
+    r = subprocess.run([sys.executable, "-m", "gesture", "eval", "--checkpoint", "starter", "--data", str(tmp_path)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=HANG)
+    assert r.returncode == 0, r.stderr
+    head = r.stdout.splitlines()[0]
+    assert "of 1 label(s) (no_gesture)" in head, head
+    assert "of 2 label(s) the checkpoint does not know were not scored (A, V)" in head, head

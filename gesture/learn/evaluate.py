@@ -93,8 +93,16 @@ def eval_folder(ckpt_path: Path | str, data_dir: Path | str, progress: bool = Tr
 
 
 def format_eval(m: dict) -> str:
-    lines = [f"{m['data']} with {m['checkpoint']}: accuracy {m['accuracy']:.3f} on {m['frames']} frames", "",
-             reports.summary_table(m)]
+    # Lead with what was scored: an accuracy over the one label a folder shares with the model
+    # (the starter on asl-frames: `nothing` alone) must not read as the folder's accuracy.
+    scored = sorted(k for k, v in m["per_class"].items() if v.get("support"))
+    unscored = m["unknown_labels"]
+    head = (f"{m['data']} with {m['checkpoint']}: accuracy {m['accuracy']:.3f} on {m['frames']} frames of "
+            f"{len(scored)} label(s) ({', '.join(scored)})")
+    if unscored:
+        head += (f"; {sum(u['frames'] for u in unscored.values())} frames of {len(unscored)} label(s) the "
+                 f"checkpoint does not know were not scored ({', '.join(unscored)})")
+    lines = [head, "", reports.summary_table(m)]
     if m.get("hand_found") is not None:
         lines.append(f"the hand prior found a hand in {m['hand_found']:.1%} of the frames; the whole-frame "
                      "network judged the rest")
