@@ -91,7 +91,7 @@ def test_decider_events_for_mouse_rules_go_through_the_live_loops_apply():
     labels = ["fist", "none", "palm"]
     rules = {"palm": Rule("scroll_down*2", repeat_after=0.15), "fist": Rule("click", mode="hold")}
     d = Decider(labels, "none", DecisionConfig(threshold=0.8, frames=2), rules)
-    sender, script = DryRunSender(), [("none", 5), ("palm", 15), ("none", 5), ("fist", 10), ("none", 5)]
+    sender, script = DryRunSender(), [("none", 5), ("palm", 15), ("none", 12), ("fist", 10), ("none", 5)]
     for i, label in enumerate(label for label, n in script for _ in range(n)):
         p = np.full(3, 0.01)
         p[labels.index(label)] = 0.98

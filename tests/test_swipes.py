@@ -127,8 +127,8 @@ def test_a_moving_hand_holds_static_gestures_back_and_a_swipe_needs_a_rest_after
     d = Decider(["palm", "none"], "none", DecisionConfig(), {"palm": Rule(key="p")})
     d.swiped()
     assert all(d.update(p, i / 30) == [] for i in range(10))  # the shape the swipe ended in
-    for i in range(5):
-        d.update([0.0, 1.0], 1 + i / 30)  # the hand drops: a rest
+    for i in range(12):
+        d.update([0.0, 1.0], 1 + i / 30)  # the hand drops: a rest (0.4 s)
     assert [e.gesture for e in d.update(p, 2.0) + d.update(p, 2.03) + d.update(p, 2.06)] == ["palm"]
 
 
