@@ -100,3 +100,14 @@ def test_smoke_bench_writes_every_figure_as_json(tmp_path):
         assert ms["compare"] > 0 and ms["ratio"] == pytest.approx(ms["value"] / ms["compare"])
         assert "mediapipe 0.10.21" in ms["detail"]
     assert "machine:" in r.stdout and "--smoke" in r.stdout
+
+
+def test_a_peer_figure_beside_a_zero_of_gestures_is_printed_without_a_ratio():
+    # A smoke run can fire nothing within the latency: gesture's 0 has no ratio to the peer's.
+    from gesture.bench.common import Figure
+    from gesture.bench.suite import format_results
+
+    figures = [Figure("presses", "peer: known gestures fired", 0.5, "", compare=0.0),
+               Figure("presses", "peer: presses", 2.0, "per hour", compare=4.0)]
+    text = format_results({"figures": figures, "machine": {"cpu": "x", "cores": 2, "torch": "t", "torch_threads": 1}})
+    assert "(gesture 0.000) " in text and "peer/gesture 0.50x" in text

@@ -48,7 +48,9 @@ def format_results(res: dict) -> str:
             lines.append(f"[{current}]")
         target = "" if f.target is None else (f"target {'<=' if f.better == 'lower' else '>='} {f.target:g} {f.unit}: "
                                               + ("met" if f.met else "MISSED"))
-        vs = "" if f.compare is None else f"(gesture {f.compare:.3f}, peer/gesture {f.ratio:.2f}x) "
+        # No ratio where gesture's own figure is 0 (a smoke run can fire nothing within the latency).
+        ratio = "" if f.ratio is None else f", peer/gesture {f.ratio:.2f}x"
+        vs = "" if f.compare is None else f"(gesture {f.compare:.3f}{ratio}) "
         lines.append(f"  {f.name:<52} {f.value:>9.3f} {f.unit:<4} {vs}{target}")
         if f.detail:
             lines.append(f"      {f.detail}")
