@@ -140,6 +140,9 @@ def get_parser() -> Parser:
                    help=f"how long the hand must rest (no gesture, or no hand) before the next gesture can fire "
                         f"(default {dc.rest_time}); shorter switches faster, and a hand the camera loses for a "
                         "moment can fire a held gesture twice")
+    r.add_argument("--hand-only", action="store_true",
+                   help="fire only from frames where a hand is found: the whole-frame network's reading of a "
+                        "frame with no hand (dim or back-lit hands; also an empty room in new light) fires nothing")
     r.add_argument("--log", metavar="EVENTS.jsonl", help="append every event as a JSON line to this file")
     r.add_argument("--max-frames", type=_positive_int, metavar="N", help="stop after N frames")
     r.add_argument("--realtime", action="store_true",

@@ -163,13 +163,14 @@ def cmd_run(args) -> int:
 
 
 def decision_config(args):
-    """The decision rules with the command line's --confirm and --rest-time (argparse checked their range)."""
+    """The decision rules with the command line's --confirm, --rest-time (argparse checked their
+    range) and --hand-only."""
     from dataclasses import replace
 
     from .live.decide import DecisionConfig
 
     given = {k: getattr(args, k) for k in ("confirm", "rest_time") if getattr(args, k) is not None}
-    return replace(DecisionConfig(), **given)
+    return replace(DecisionConfig(), handless=not args.hand_only, **given)
 
 
 def background() -> bool:

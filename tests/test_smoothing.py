@@ -302,3 +302,18 @@ def test_a_gesture_held_back_is_said_once_with_why():
     d = decider(rules)
     play(d, [("palm", 10, 0.98), ("none", 5, 0.98), ("palm", 10, 0.98)])
     assert [line.split(": ", 1)[1] for line in d.news()] == ["its cooldown in the key map"]
+
+
+def test_hand_only_fires_nothing_from_frames_without_a_hand_and_says_why():
+    def run(handless):
+        d, t, taps = decider(handless=handless), 0.0, []
+        for _ in range(10):  # the whole-frame network reads palm in an empty room
+            taps += [e.kind for e in d.update(probs("palm"), t, hand=False)]
+            t += 1 / 30
+        return taps, d.news()
+    assert run(True)[0] == ["tap"]
+    taps, news = run(False)
+    assert taps == [] and news == ["palm was recognised but held back: no hand was found in the frame "
+                                   "(the whole-frame network's reading alone fires nothing)"]
+    d = decider(handless=False)  # a frame with a hand fires as before
+    assert [e.kind for i in range(10) for e in d.update(probs("palm"), i / 30, hand=True)] == ["tap"]

@@ -33,6 +33,7 @@ EPS = 1e-6  # frame times are sums of floats: 3 frames at 30 fps must count as 0
 REST = "waiting for a rest (lower the hand, or take it out of view, for --rest-time seconds)"
 MOVING = "the hand was moving (a swipe may be starting)"
 COOLDOWN = "its cooldown in the key map"
+NO_HAND = "no hand was found in the frame (the whole-frame network's reading alone fires nothing)"
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,12 @@ class DecisionConfig:
     # `frames` (gesture run --confirm). Off by default: on real frames in time order a
     # reading that flickers restarts the count, and 0.1 s missed 11 of 29 presentations.
     confirm: float = 0.0
+    # Whether a frame with no hand found (the whole-frame network's reading alone) may fire,
+    # where the model has a hand prior (gesture run --hand-only turns it off). On by default:
+    # on asl-frames' late, back-lit frames the prior found a hand in 38% of them, and firing
+    # from hands only missed 4 of 20 presentations against 2, with no key from the empty
+    # room either way (docs/design-decisions.md).
+    handless: bool = True
 
     def __post_init__(self):
         if not 0 < self.alpha <= 1:
@@ -153,11 +160,11 @@ class Decider:
                 events += self._repeat(t)
         if self.active is None:
             self._track_rest(t, hand)
-        if self.active is None and still:
+        if self.active is None and still and (hand is not False or self.cfg.handless):
             events += self._maybe_activate(t)
         elif self.active is None:
             self._streak = (None, 0, t)
-            self._hold_back(MOVING)
+            self._hold_back(MOVING if not still else NO_HAND)
         return events
 
     def _hold_back(self, why: str) -> None:
