@@ -7,9 +7,9 @@
                (hysteresis: a wobble around the threshold cannot flicker it on and off)
 
     rest       after a gesture ends, the next one can activate only once the no-gesture
-               class has been on top, confidently, for `rest_time` seconds: the hand lowered
-               or gone. One flickered frame (a moving hand the tracker lost for a moment) is
-               no rest, so a gesture held while the hand moves fires once
+               class has been on top for `rest_time` seconds, sure of it or with no hand in
+               view: the hand lowered or gone. One flickered frame (a moving hand the
+               tracker lost for a moment) is no rest, so a gesture held while it moves fires once
 
 An activation becomes a key event according to the gesture's rule: `tap` once (and again
 every `repeat_after` seconds while held), or `hold` (press on activation, release at the
@@ -121,7 +121,7 @@ class Decider:
         self.active: str | None = None
         self.paused = False
         self._streak: tuple[str | None, int, float] = (None, 0, 0.0)  # gesture on top, frames, since when
-        self._rest_since: float | None = None  # when the no-gesture class last came confidently on top
+        self._rest_since: float | None = None  # when the frames that count towards a rest began
         self._armed = True  # a rest seen since the last activation (or nothing activated yet)
         self._last_activation: dict[str, float] = {}
         self._last_tap = 0.0
@@ -188,8 +188,8 @@ class Decider:
         light the model never saw reads no-gesture at 0.6: the hand is gone all the same, and a
         rest that never came held every later gesture back. A moving hand can rest too (one
         lowered to the desk moves)."""
-        top = int(np.argmax(self.smoothed))
-        if self.labels[top] != self.none_label or (self.smoothed[top] < self.cfg.rest_level and hand is not False):
+        g, conf = self._top()
+        if g != self.none_label or (conf < self.cfg.rest_level and hand is not False):
             self._rest_since = None
             return
         if self._rest_since is None:
