@@ -117,7 +117,7 @@ def _finger_count(ctx: Context, tallies, train: str, test: str, tmp: Path) -> No
     from .. import protocols
 
     step = _step(ctx)
-    fc = [s for s in scan(ctx.datasets / "finger-count").samples][::step]
+    fc = scan(ctx.datasets / "finger-count").samples[::step]
     room = sorted((s for s in scan(ctx.datasets / "asl-frames").samples if s.label == NONE), key=lambda s: s.index)
     samples = [s for s in fc if s.session == train] + [s for s in room if not protocols.asl_late(s)][::step]
     cfg, pcfg, hands = plan(ctx.train_config(), samples, log=lambda *a: None, progress=False)
