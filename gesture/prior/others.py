@@ -49,15 +49,26 @@ def matches(labels: list[str], none: int | None, path: Path = FILE) -> dict[int,
 
 def agrees(mine: np.ndarray, y: np.ndarray, theirs: np.ndarray, label: int) -> float:
     """The share of `theirs` (other people's hands of one name) whose nearest hand among the
-    user's own (`mine`, labelled `y`) is of `label`: by the head's shape features (where the
-    hand is, how big and which hand aside), scaled by the user's own spread of each."""
-    if len(theirs) == 0 or not (y == label).any():
-        return 0.0
-    a, b = features(mine)[:, :SHAPE_FEATURES], features(theirs)[:, :SHAPE_FEATURES]
+    user's own (`mine`, labelled `y`) is of `label`."""
+    return agreement(mine, y, {label: theirs})[label]
+
+
+def agreement(mine: np.ndarray, y: np.ndarray, theirs: dict[int, np.ndarray]) -> dict[int, float]:
+    """agrees() for several labels at once, the user's own hands' features computed once: by
+    the head's shape features (where the hand is, how big and which hand aside), scaled by the
+    user's own spread of each."""
+    a = features(mine)[:, :SHAPE_FEATURES]
     mu, sd = a.mean(0), a.std(0) + 1e-3
-    a, b = (a - mu) / sd, (b - mu) / sd
-    d = (b * b).sum(1)[:, None] - 2 * b @ a.T + (a * a).sum(1)[None]
-    return float((y[d.argmin(1)] == label).mean())
+    a = (a - mu) / sd
+    out = {}
+    for label, pts in theirs.items():
+        if len(pts) == 0 or not (y == label).any():
+            out[label] = 0.0
+            continue
+        b = (features(pts)[:, :SHAPE_FEATURES] - mu) / sd
+        d = (b * b).sum(1)[:, None] - 2 * b @ a.T + (a * a).sum(1)[None]
+        out[label] = float((y[d.argmin(1)] == label).mean())
+    return out
 
 
 def merge(points: np.ndarray, y: np.ndarray, sessions: np.ndarray, index: np.ndarray, labels: list[str],
@@ -67,11 +78,13 @@ def merge(points: np.ndarray, y: np.ndarray, sessions: np.ndarray, index: np.nda
     HaGRID names taken and the user's labels refused."""
     pts, names = load(path)
     taken, refused, rows = [], [], []
-    for i, name in matches(labels, none, path).items():
-        theirs = np.flatnonzero(names == name)
-        if agrees(points, y, pts[theirs], i) >= AGREE:
-            taken.append(name)
-            rows += [(i, j) for j in theirs]
+    take = matches(labels, none, path)
+    theirs = {i: np.flatnonzero(names == name) for i, name in take.items()}
+    share = agreement(points, y, {i: pts[j] for i, j in theirs.items()}) if theirs else {}
+    for i, j in theirs.items():
+        if share[i] >= AGREE:
+            taken.append(take[i])
+            rows += [(i, k) for k in j]
         else:
             refused.append(labels[i])
     if not rows:
