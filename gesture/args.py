@@ -134,8 +134,9 @@ def get_parser() -> Parser:
                         "a gesture's own threshold in the key map wins")
     seconds = _number(float, lambda v: 0 <= v <= MAX_SECONDS, f"from 0 to {MAX_SECONDS} seconds")
     r.add_argument("--confirm", type=seconds, metavar="SECONDS",
-                   help=f"how long a gesture must lead before it fires (default {dc.confirm}); 0 fires about "
-                        "0.1 s sooner, and a hand passing through a shape fires more often")
+                   help=f"how long a gesture must also lead at its threshold before it fires (default "
+                        f"{dc.confirm}: after its 2 frames); longer is surer, and slower, and misses gestures "
+                        "whose reading flickers")
     r.add_argument("--rest-time", type=seconds, metavar="SECONDS",
                    help=f"how long the hand must rest (no gesture, or no hand) before the next gesture can fire "
                         f"(default {dc.rest_time}); shorter switches faster, and a hand the camera loses for a "
