@@ -11,3 +11,7 @@ STARTED = time.perf_counter()
 # otherwise prints dozens of OpenCV's own lines before gesture's one. A user's own
 # OPENCV_LOG_LEVEL (INFO, DEBUG, ...) is left as it is.
 os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
+# Before anything imports onnxruntime, which otherwise writes a device id and a database
+# under ~/.cache/Microsoft/DeveloperTools/.onnxruntime/ for its telemetry, a folder the
+# user never asked for and `autostart off` could not account for. A user's own setting stays.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")

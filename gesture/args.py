@@ -33,6 +33,9 @@ _nonneg_float = _number(float, lambda v: v >= 0, "0 or more")
 def get_parser() -> Parser:
     from .capture.record import LIVE_FPS
     from .config import MIN_EPOCHS, PRIOR_SIZE, TRAIN_STEPS, ModelConfig, TrainConfig
+    from .paths import default_keys
+
+    t = TrainConfig()  # its defaults: the data folder and the model in paths.home()
 
     d = ModelConfig()
     p = Parser(prog="gesture", description="Hand gestures in front of a webcam, turned into key presses.")
@@ -54,7 +57,7 @@ def get_parser() -> Parser:
     c.add_argument("label", help="the gesture's name, e.g. palm; record the no-gesture class as 'none'")
     c.add_argument("--count", type=_positive_int, default=300, help="frames to record (default 300)")
     c.add_argument("--source", default="0", help="camera index, video file, image folder or synth:... (default 0)")
-    c.add_argument("--data", default="data", help="data folder (default data)")
+    c.add_argument("--data", default=str(t.data), help=f"data folder (default {t.data})")
     c.add_argument("--session", help="session name (default: the date and time); an existing session is continued")
     c.add_argument("--fps", type=_nonneg_float, default=None,
                    help=f"keep at most this many frames per second (default {LIVE_FPS:g} from a camera, "
@@ -69,14 +72,13 @@ def get_parser() -> Parser:
                         description="Decode every frame and report labels, sessions, counts and sizes, with warnings "
                                     "for a missing no-gesture class, small or imbalanced classes, single sessions and "
                                     "corrupt files.")
-    dt.add_argument("--data", default="data", help="data folder (default data)")
+    dt.add_argument("--data", default=str(t.data), help=f"data folder (default {t.data})")
     dt.add_argument("--json", action="store_true", help="print the report as JSON")
     dt.add_argument("--quarantine", action="store_true",
                     help="move corrupt files to DATA/.quarantine/ (nothing is deleted)")
     dt.add_argument("--file", nargs=2, metavar=("SESSION", "LABEL"),
                     help="move a session that `gesture run --collect` kept for review under LABEL (or none)")
 
-    t = TrainConfig()
     tr = sub.add_parser("train", help="train the network on a data folder (about a minute on a laptop CPU)",
                         description="Train on DATA/LABEL/[SESSION/]*.jpg with a session- or time-block validation "
                                     "split; writes the checkpoint and metrics.json, confusion.png and curves.png "
@@ -84,8 +86,10 @@ def get_parser() -> Parser:
     tr.add_argument("--data", default=str(t.data), help=f"data folder (default {t.data})")
     tr.add_argument("--out", default=str(t.out), help=f"checkpoint to write (default {t.out})")
     tr.add_argument("--epochs", type=_positive_int, default=None,
-                    help=f"epochs (default: enough for {TRAIN_STEPS} optimiser steps, at least {MIN_EPOCHS}; "
-                         "the same on any machine)")
+                    help=f"epochs (default: planned from the data, up to {TRAIN_STEPS} optimiser steps and fewer "
+                         f"where the hand prior finds most hands, at least {MIN_EPOCHS}; in the second half it stops "
+                         f"early after {t.patience} epochs without a better validation accuracy; the same on any "
+                         "machine)")
     tr.add_argument("--size", type=_positive_int, default=None,
                     help=f"model input side in px (default {PRIOR_SIZE} with the hand prior, "
                          f"{d.size} with --from-scratch)")
@@ -126,7 +130,8 @@ def get_parser() -> Parser:
     r.add_argument("--checkpoint", help=f"checkpoint, or 'starter' for the shipped starter gestures (default {t.out}; "
                                         "the starter where that has not been trained yet)")
     r.add_argument("--source", default="0", help="camera index, video file, image folder or synth:... (default 0)")
-    r.add_argument("--keys", metavar="KEYS.toml", help="key map: which key each gesture presses")
+    r.add_argument("--keys", metavar="KEYS.toml",
+                   help=f"key map: which key each gesture presses (default {default_keys()}, where it exists)")
     r.add_argument("--dry-run", action="store_true", help="log and print the events, send no keys")
     r.add_argument("--no-preview", action="store_true", help="no window; a status line in the terminal instead")
     r.add_argument("--threshold", type=threshold,
@@ -157,8 +162,9 @@ def get_parser() -> Parser:
     r.add_argument("--collect", action="store_true",
                    help="also keep the frames the model hesitated on (a few a second at most) in DATA/.review/, "
                         "for `gesture data --file` to file under a label")
-    r.add_argument("--write-keys", metavar="KEYS.toml",
-                   help="write a commented starter key map for the checkpoint's gestures, and exit")
+    r.add_argument("--write-keys", metavar="KEYS.toml", nargs="?", const=str(default_keys()),
+                   help="write a commented starter key map for the checkpoint's gestures, and exit (with no "
+                        f"file: {default_keys()}, which `gesture run` then uses)")
     r.add_argument("--background", action="store_true",
                    help="as at login (gesture autostart): no window, output appended to the log under "
                         "$XDG_STATE_HOME/gesture/, and not a second time while one answers `gesture status`")
@@ -168,7 +174,8 @@ def get_parser() -> Parser:
                                    "instance runs) that starts `gesture run --background` with these arguments; off: "
                                    "remove them; no action: say what is installed.")
     a.add_argument("action", nargs="?", choices=("on", "off"), help="on or off; none: show what is installed")
-    a.add_argument("--keys", metavar="KEYS.toml", help="with on: the key map the background run uses (required)")
+    a.add_argument("--keys", metavar="KEYS.toml",
+                   help=f"with on: the key map the background run uses (default {default_keys()}, where it exists)")
     a.add_argument("--checkpoint", help="with on: the model (default: the trained one, else the starter)")
     for name, what in (("status", "whether gesture run is running: its model, key map, pause and presses today"),
                        ("pause", "pause a running gesture run (held keys are released)"),

@@ -10,7 +10,7 @@ from pathlib import Path
 from .args import get_parser
 from .config import TrainConfig
 from .errors import GestureError
-from .paths import STARTER, checkpoint_path
+from .paths import STARTER, checkpoint_path, default_checkpoint, default_keys
 
 
 def cmd_model(args) -> int:
@@ -115,7 +115,6 @@ def cmd_data(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .config import TrainConfig
     from .learn.train import train
 
     cfg = TrainConfig(
@@ -143,12 +142,15 @@ def cmd_run(args) -> int:
         return 0
     ckpt = run_checkpoint(args.checkpoint)
     if args.write_keys:
-        write_keys(Path(args.write_keys), ckpt)
-        print(f"wrote {args.write_keys}: edit it, then `gesture run --keys {args.write_keys}"
+        out = Path(args.write_keys)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_keys(out, ckpt)
+        use = "" if out == default_keys() else f" --keys {out}"
+        print(f"wrote {out.resolve()}: edit it, then `gesture run{use}"
               + (" --checkpoint starter`" if ckpt == STARTER else "`"))
         return 0
     cfg = RunConfig(
-        checkpoint=ckpt, source=args.source, keys=Path(args.keys) if args.keys else None,
+        checkpoint=ckpt, source=args.source, keys=keys_path(args.keys),
         dry_run=args.dry_run, preview=not (args.no_preview or args.background), threshold=args.threshold,
         log=Path(args.log) if args.log else None, max_frames=args.max_frames,
         screenshot=Path(args.screenshot) if args.screenshot else None,
@@ -206,22 +208,23 @@ def cmd_autostart(args) -> int:
     elif args.action == "off":
         autostart.off()
     else:
-        if not args.keys:
-            raise GestureError("gesture autostart on needs --keys KEYS.toml: the key map the background run uses "
-                               "(write one with `gesture run --write-keys KEYS.toml`)")
+        keys = keys_path(args.keys)
+        if keys is None:
+            raise GestureError(f"gesture autostart on needs a key map: none at {default_keys()}; write one with "
+                               "`gesture run --write-keys`, or give --keys KEYS.toml")
         ckpt = run_checkpoint(args.checkpoint)
-        check_run(ckpt, Path(args.keys))
+        check_run(ckpt, keys)
         # Resolved now: a login starts in another folder, where a relative default means nothing.
-        autostart.on(Path(args.keys), "starter" if ckpt == STARTER else str(ckpt))
+        autostart.on(keys, "starter" if ckpt == STARTER else str(ckpt))
     return 0
 
 
 def check_run(ckpt: Path, keys: Path) -> None:
     """What a login would find wrong, found now: the model loads and the key map fits it."""
     from .live.keymap import load_keymap
-    from .live.session import load_for_run
+    from .model import livefile
 
-    ck = load_for_run(ckpt, lambda *a: None)
+    ck = livefile.read(ckpt, lambda *a: None)
     load_keymap(keys, ck.labels, ck.none_label, prior=ck.head is not None)
 
 
@@ -239,15 +242,25 @@ def cmd_control(args) -> int:
     return 0
 
 
+def keys_path(value: str | None) -> Path | None:
+    """--keys as given; without it, the key map in paths.home() where there is one."""
+    if value is not None:
+        return Path(value)
+    return default_keys() if default_keys().is_file() else None
+
+
 def run_checkpoint(value: str | None) -> Path:
-    """--checkpoint as given; without it, the trained model, or the starter until one is trained."""
+    """--checkpoint as given; without it, the trained model in paths.home(), or the starter until
+    one is trained there (the same from any folder)."""
     if value is not None:
         return checkpoint_path(value)
-    default = Path(TrainConfig.out)
+    default = default_checkpoint()
     if default.exists():
         return default
+    here = Path("checkpoints/gesture.pt")  # where gesture trained by default before it had a home folder
+    elsewhere = f"; for the one at {here.resolve()}, give --checkpoint {here}" if here.is_file() else ""
     print(f"no trained model at {default} yet: using the starter gestures ({', '.join(starter_gestures())}); "
-          "record and train your own with `gesture capture` and `gesture train`", file=sys.stderr)
+          f"record and train your own with `gesture capture` and `gesture train`{elsewhere}", file=sys.stderr)
     return STARTER
 
 
@@ -263,9 +276,23 @@ COMMANDS = {"model": cmd_model, "capture": cmd_capture, "data": cmd_data, "train
             "status": cmd_control, "pause": cmd_control, "resume": cmd_control}
 
 
+# What a runtime-only install (no torch) cannot do; `run`, `eval`, `capture` and the rest can.
+NEEDS_TORCH = {"train": "training", "bench": "the benchmark (it trains)", "demo": "the demo (it trains a model)",
+               "model": "the network report"}
+
+
+def require_torch(command: str) -> None:
+    from .util import TRAIN_EXTRA, have
+
+    if command in NEEDS_TORCH and not (have("torch") and have("onnx")):
+        raise GestureError(f"{NEEDS_TORCH[command]} needs torch, which `pip install gesture-keys` leaves out: "
+                           f"{TRAIN_EXTRA} (on Linux, take torch's CPU build first, as README's Install says)")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = get_parser().parse_args(argv)
     try:
+        require_torch(args.command)
         return COMMANDS[args.command](args)
     except GestureError as e:
         print(f"gesture {args.command}: error: {e}", file=sys.stderr)

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+from .paths import default_checkpoint, default_data
 from .preprocess import PreprocessConfig
 
 
@@ -97,11 +98,15 @@ MIN_EPOCHS, MAX_AUTO_EPOCHS = 10, 400
 # the synthetic camera), the network is the main opinion and keeps 112 px and every step.
 PRIOR_SIZE = 80
 
+# How sure the no-gesture class must be for a frame with a hand in view to count towards a
+# rest (live/decide.py); `train` and `eval` say when the no-gesture frames rarely get there.
+REST_LEVEL = 0.7
+
 
 @dataclass
 class TrainConfig:
-    data: Path = Path("data")
-    out: Path = Path("checkpoints/gesture.pt")
+    data: Path = field(default_factory=default_data)  # paths.home(): the same from any folder
+    out: Path = field(default_factory=default_checkpoint)
     epochs: int | None = None  # None: enough epochs for `steps` optimiser steps, at least MIN_EPOCHS
     steps: int = TRAIN_STEPS
     size: int | None = None  # None: chosen by planned() from how many frames show a hand

@@ -167,6 +167,9 @@ def ask(prompt: str, default: str = "") -> str:
 def camera_demo(source: str, out: Path | None, gestures: list[str], frames: int, epochs: int | None = None,
                 log=print) -> int:
     """Walk a person through capture, train, key map and run on their own camera."""
+    from .capture.sources import open_source
+
+    open_source(source).close()  # no camera: one line now, not after the introduction and the first Enter
     out = _fresh(out)
     data, ckpt, keys = out / "data", out / "model" / "gesture.pt", out / "keys.toml"
     log(f"gesture demo --camera: your recordings and model go into {out}/")

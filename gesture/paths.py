@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -14,6 +15,32 @@ STARTER = WEIGHTS / "starter.pt"  # the starter gestures, no recording needed (t
 def checkpoint_path(value: str | Path) -> Path:
     """A --checkpoint value: a file, or 'starter' for the shipped starter model."""
     return STARTER if str(value) == "starter" else Path(value)
+
+
+def home() -> Path:
+    """The user's gesture folder, the same from any working folder: recordings, the trained model
+    and the key map. XDG's data folder on Linux (~/.local/share/gesture), Application Support on
+    macOS, LOCALAPPDATA on Windows. Anything given as a path is used where it is."""
+    if sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    elif os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "gesture"
+
+
+def default_data() -> Path:
+    return home() / "data"
+
+
+def default_checkpoint() -> Path:
+    return home() / "gesture.pt"
+
+
+def default_keys() -> Path:
+    """The key map `gesture run` uses when none is given, where it exists (`--write-keys` writes it)."""
+    return home() / "keys.toml"
 
 
 def cache_dir() -> Path:

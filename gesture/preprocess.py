@@ -136,3 +136,10 @@ def standardize(x: "torch.Tensor", cfg: PreprocessConfig) -> "torch.Tensor":
 def preprocess(frame: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
     """One BGR frame -> a 1x3xSxS float32 array, exactly as the model was trained to see it."""
     return to_input(prepare(frame, cfg), cfg)
+
+
+def centres(stored: np.ndarray, size: int) -> np.ndarray:
+    """Training's uint8 margin frames (N, size+2m, size+2m, 3) -> their centre squares, the frames
+    `prepare` gives without the margin (the stored frames' view of what the live loop sees)."""
+    m = (stored.shape[1] - size) // 2
+    return stored[:, m:m + size, m:m + size]

@@ -25,6 +25,19 @@ def atomic_write(path: Path | str, write, fsync: bool = False) -> Path:
     return path
 
 
+TRAIN_EXTRA = "pip install 'gesture-keys[train]'"  # torch (and onnx, to export its graph): training only
+
+
+def have(module: str) -> bool:
+    """Whether a module can be imported, without importing it (torch takes a second)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package missing, or a module blocked in sys.modules
+        return False
+
+
 def ort_session(model: bytes | str, threads: int):
     """An ONNX Runtime session on the CPU, `threads` for its operators and quiet unless it fails."""
     import onnxruntime as ort  # imported on first use: the caller says what to install when it is missing
@@ -33,6 +46,31 @@ def ort_session(model: bytes | str, threads: int):
     opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
     opts.log_severity_level = 3
     return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+
+
+def progress_bar(iterable=None, **kw):
+    """tqdm on a terminal; into a log file or a pipe, a plain line per update at most every
+    30 s (tqdm's carriage returns there pile up into one line thousands of characters long)."""
+    from tqdm import tqdm
+
+    if sys.stderr.isatty():
+        return tqdm(iterable, file=sys.stderr, **kw)
+    return tqdm(iterable, file=_Lines(sys.stderr), mininterval=30, ascii=True, **kw)
+
+
+class _Lines:
+    """What tqdm writes, one update a line."""
+
+    def __init__(self, out):
+        self.out = out
+
+    def write(self, text: str) -> None:
+        text = text.replace("\r", "").strip()
+        if text:
+            self.out.write(text + "\n")
+
+    def flush(self) -> None:
+        self.out.flush()
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ HANG = 3600
 def _private_cache(tmp_path_factory):
     """Keep the decoded-frame cache, the control socket and the autostart files of test runs out
     of the user's home."""
-    names = ("XDG_CACHE_HOME", "XDG_RUNTIME_DIR", "XDG_STATE_HOME", "XDG_CONFIG_HOME")
+    names = ("XDG_CACHE_HOME", "XDG_RUNTIME_DIR", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME")
     old = {k: os.environ.get(k) for k in names}
     for k in names:
         os.environ[k] = str(tmp_path_factory.mktemp(k.split("_")[1].lower()))

@@ -16,8 +16,9 @@ from conftest import HANG, ROOT, gesture
 def env_for(tmp_path) -> dict:
     """A home of its own: nothing here touches the user's autostart, state or sockets."""
     home = tmp_path / "home"
-    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-           "XDG_STATE_HOME": str(home / ".local" / "state"), "XDG_RUNTIME_DIR": str(tmp_path / "run")}
+    env = {k: v for k, v in os.environ.items() if k not in ("XDG_CACHE_HOME", "XDG_DATA_HOME")}  # under HOME
+    env.update({"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+                "XDG_STATE_HOME": str(home / ".local" / "state"), "XDG_RUNTIME_DIR": str(tmp_path / "run")})
     (tmp_path / "run").mkdir()
     return env
 
@@ -45,10 +46,10 @@ def test_autostart_on_writes_a_valid_entry_and_off_leaves_nothing(model, tmp_pat
     # With no --checkpoint, the model of today is written down: a login starts in another folder.
     r = gesture("autostart", "on", "--keys", keys, env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "--checkpoint starter" in entry.read_text()  # the starter: no trained model in that folder
+    assert "--checkpoint starter" in entry.read_text()  # the starter: no trained model in the home folder
     r = gesture("autostart", "off", env=env)
     assert r.returncode == 0 and "removed" in r.stdout
-    assert tree(home) == before
+    assert tree(home) == before  # nothing in ~/.cache either (ONNX Runtime's telemetry files are turned off)
     r = gesture("autostart", "off", env=env)
     assert r.returncode == 0 and "nothing to remove" in r.stdout
     if not validate:

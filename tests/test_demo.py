@@ -61,9 +61,10 @@ def test_demo_arguments_are_checked_before_anything_is_recorded(tmp_path):
                  ["--camera", "synth:palm x30", "--gestures", ","],
                  ["--camera", "synth:palm x30", "--gestures", "palm,none"],
                  ["--camera", "synth:palm x30", "--gestures", "../up"],
-                 ["--camera", "synth:palm x30", "--frames", "5"]):
+                 ["--camera", "synth:palm x30", "--frames", "5"],
+                 ["--camera", str(tmp_path / "no-such-video.mp4")]):  # a camera that is not there: before the tour
         out = tmp_path / "d"
         r = gesture("demo", "--out", out, *args, input="\n" * 10)
-        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert r.returncode == 2 and "Press Enter" not in r.stdout, (args, r.stdout, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
         assert not out.exists(), args

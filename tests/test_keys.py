@@ -62,6 +62,8 @@ def test_pause_gesture(tmp_path):
     ('[gestures]\nV = "spcae"\n', 2, "unknown key 'spcae'"),
     ('[gestures]\nV = "space"\n\n[gestures.palm]\nmode = "hold"\nkey = "ctrl+bogus"\n', 6, "unknown key 'bogus'"),
     ('[gestures]\nV = "space"\nthumbs = "a"\n', 3, "'thumbs' is not one the checkpoint knows"),
+    ('[gestures]\nV = "space"\nPlam = "a"\n', 3, "'Plam' is not one the checkpoint knows; did you mean 'palm'?"),
+    ('[gestures]\nswipe_lef = "a"\n', 2, "did you mean 'swipe_left'?"),
     ('[gestures]\nnone = "a"\n', 2, "no-gesture class"),
     ('[gestures.palm]\nkey = "a"\nmode = "press"\n', 3, "mode must be tap or hold"),
     ('[gestures.palm]\nkey = "a"\nthreshold = 1.5\n', 3, "threshold must be"),

@@ -10,7 +10,7 @@ from gesture import prior
 from gesture.errors import GestureError
 from gesture.model import checkpoint, livefile
 from gesture.model.head import fit_head
-from gesture.model.recognizer import combine
+from gesture.model.recognizer import join
 from gesture.prior import idle
 from gesture.prior.features import SHAPE_FEATURES, features
 
@@ -61,7 +61,7 @@ def test_the_shape_ignores_place_size_turn_and_which_hand_and_the_direction_keep
     assert not np.allclose(features(hand + rng.normal(0, 10, hand.shape).astype(np.float32)), f, atol=1e-2)
 
 
-def test_the_head_learns_shapes_and_combine_falls_back_to_the_frame():
+def test_the_head_learns_shapes_and_join_falls_back_to_the_frame():
     rng = np.random.default_rng(1)
     base = rng.uniform(0, 100, (2, 21, 3)).astype(np.float32)
     x = np.concatenate([base[i] + rng.normal(0, 1, (40, 21, 3)) for i in range(2)]).astype(np.float32)
@@ -70,9 +70,12 @@ def test_the_head_learns_shapes_and_combine_falls_back_to_the_frame():
     assert (head.probs(x).argmax(1) == y).mean() > 0.95
     frame = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]], np.float32)
     found = np.array([True, False, True])
-    out = combine(frame, np.array([[0.0, 1.0], [1.0, 0.0]], np.float32), found)
-    assert np.allclose(out, [[0.0, 1.0], [0.2, 0.8], [1.0, 0.0]])
-    assert combine(frame, None, found) is frame
+    points = x[[45, 0, 3]]  # a hand of class 1, one of class 0 (not found), one of class 0
+    out = join(frame, head, points, found)
+    assert out[0].argmax() == 1 and out[2].argmax() == 0  # the head where a hand was found
+    assert np.allclose(out[1], frame[1])  # the whole-frame network elsewhere
+    assert np.allclose(out[[0, 2]], head.probs(points[[0, 2]]))
+    assert join(frame, None, points, found) is frame
 
 
 @pytest.fixture(scope="module")

@@ -208,3 +208,32 @@ def test_gesture_eval_on_a_folder_sharing_one_label_says_what_it_did_not_score(a
     head = r.stdout.splitlines()[0]
     assert "of 1 label(s) (no_gesture)" in head, head
     assert "of 2 label(s) the checkpoint does not know were not scored (A, V)" in head, head
+
+
+def test_the_model_and_key_map_in_the_home_folder_are_found_from_any_folder(tmp_path):
+    import os
+
+    from gesture.model import livefile
+
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "share")}
+    home, there, here = tmp_path / "share" / "gesture", tmp_path / "there", tmp_path / "here"
+    there.mkdir()
+    (here / "checkpoints").mkdir(parents=True)
+
+    def run(*args, cwd):
+        return subprocess.run([sys.executable, "-m", "gesture", "run", *map(str, args)], cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=HANG)
+
+    r = run("--write-keys", cwd=there)  # no file given: the home folder's key map
+    assert r.returncode == 0 and (home / "keys.toml").is_file(), r.stderr
+    assert f"wrote {home / 'keys.toml'}: edit it, then `gesture run --checkpoint starter`" in r.stdout
+    shutil.copy(STARTER, here / "checkpoints" / "gesture.pt")  # a model where gesture trained before it had a home
+    r = run("--source", "synth:none x3", "--dry-run", "--no-preview", cwd=here)
+    assert r.returncode == 0, r.stderr
+    assert "no --keys map" not in r.stdout + r.stderr  # found from another folder
+    assert f"no trained model at {home / 'gesture.pt'}" in r.stderr
+    assert "give --checkpoint checkpoints/gesture.pt" in r.stderr
+    shutil.copy(STARTER, home / "gesture.pt")
+    shutil.copy(livefile.path_for(STARTER), livefile.path_for(home / "gesture.pt"))
+    r = run("--source", "synth:none x3", "--dry-run", "--no-preview", cwd=there)
+    assert r.returncode == 0 and "using the starter" not in r.stderr, r.stderr

@@ -22,6 +22,7 @@ from gesture.learn.evaluate import evaluate_samples
 from gesture.learn.fit_net import fit
 from gesture.learn.frames import load_data
 from gesture.model import checkpoint
+from gesture.model.livefile import from_checkpoint
 from gesture.preprocess import PreprocessConfig, preprocess, standardize
 
 FAST = ["--size", "64", "--width", "0.5"]
@@ -108,9 +109,8 @@ def test_eval_matches_labels_by_name_and_reports_unknown_ones(trained, tmp_path)
 def test_eval_sees_what_training_validation_saw(trained, synth_data):
     # Validation inside training scores the stored centres of margin-resized frames; eval
     # and the live loop decode and preprocess afresh. Frame by frame they must agree.
-    from gesture.learn.evaluate import predict
     from gesture.learn.fit_net import evaluate
-    from gesture.model.framenet import FrameNet
+    from gesture.model.recognizer import Recognizer
 
     out, _ = trained
     ck = checkpoint.load(out)
@@ -119,7 +119,7 @@ def test_eval_sees_what_training_validation_saw(trained, synth_data):
     idx = torch.arange(len(data.samples))
     _, _, train_probs = evaluate(ck.model, data, idx, ck.preprocess, cfg.size)
     frames, _ = load_frames(data.samples, ck.preprocess, 0, cache=False, progress=False)
-    live = predict(FrameNet(ck), frames, ck)  # the live loop's path: NumPy preprocessing, ONNX Runtime
+    live = Recognizer(from_checkpoint(ck), str(out), video=False).stills(frames)  # NumPy preprocessing, ONNX Runtime
     assert (live.argmax(1) == train_probs.argmax(1)).mean() > 0.97
     with torch.no_grad():
         stored = torch.softmax(ck.model(standardize(centre(data.frames, cfg.size), ck.preprocess)), 1).numpy()
@@ -325,7 +325,8 @@ def test_real_frames_learn_well_above_chance(datasets, tmp_path):
     inner = validation_split([data.samples[i] for i in rest])
     res = fit(data, [rest[i] for i in inner.train], [rest[i] for i in inner.val], cfg, pcfg, progress=False)
     ck = checkpoint.Checkpoint(res.model, data.labels, "nothing", pcfg, {})
-    m = evaluate_samples(ck, [data.samples[i] for i in test], {k: k for k in data.labels}, progress=False)
+    m = evaluate_samples(from_checkpoint(ck), [data.samples[i] for i in test], {k: k for k in data.labels},
+                         progress=False)
     assert m["frames"] > 60 and m["accuracy"] > 0.7, m["confusion"]  # chance is 0.33
 
 
@@ -372,3 +373,19 @@ def test_a_failed_train_leaves_no_folder_behind(tmp_path):
     r = gesture("train", "--data", empty, "--out", tmp_path / "new" / "c.pt")
     assert r.returncode == 2 and "no images found" in r.stderr, r.stderr
     assert not (tmp_path / "new").exists()
+
+
+def test_a_no_gesture_class_that_rarely_reaches_a_rest_is_warned_about():
+    from gesture.learn import reports
+
+    labels, none = ["v", "none"], 1
+    y = np.array([0, 1, 1, 1, 1])
+    unsure = np.array([[0.9, 0.1]] + [[0.4, 0.6]] * 4, np.float32)  # none on top, below the rest level
+    rest = reports.rest_share(unsure, y, np.ones(5, bool), labels, none)
+    assert rest["share"] == 0 and rest["frames"] == 4 and rest["median"] == 0.6
+    assert "'none' reaches the level a rest needs (0.7" in reports.rest_warning(rest)
+    # With no hand in view any lead of none rests (as in the live loop); a sure none rests anywhere.
+    assert reports.rest_warning(reports.rest_share(unsure, y, np.zeros(5, bool), labels, none)) is None
+    sure = np.array([[0.9, 0.1]] + [[0.2, 0.8]] * 4, np.float32)
+    assert reports.rest_warning(reports.rest_share(sure, y, np.ones(5, bool), labels, none)) is None
+    assert reports.rest_share(sure, np.zeros(5, int), None, labels, none) is None  # no none frames: nothing to say

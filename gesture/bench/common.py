@@ -172,15 +172,36 @@ def tap_map(gestures: list[str]) -> str:
 
 
 def frame_net(size: int, backend: str = "onnx"):
-    """An untrained default network as the live loop runs it (speed does not depend on the weights)."""
+    """An untrained default network as the live loop runs it (speed does not depend on the weights), or
+    as eager torch would run it (`backend="torch"`, the peer of the model section's speed-up)."""
     from ..live.session import INFER_THREADS
-    from ..model.checkpoint import Checkpoint
     from ..model.framenet import FrameNet, export
 
     model = GestureNet(ModelConfig(size=size)).eval()
-    ck = Checkpoint(model, [f"class{i}" for i in range(model.cfg.num_classes)], None, PreprocessConfig(size=size), {},
-                    onnx=export(model))
-    return FrameNet(ck, threads=INFER_THREADS, prefer=backend)
+    return TorchNet(model, INFER_THREADS) if backend == "torch" else FrameNet(export(model), threads=INFER_THREADS)
+
+
+class TorchNet:
+    """The fused network in eager torch on its own thread count: what ONNX Runtime is measured against."""
+
+    def __init__(self, model, threads: int):
+        import torch
+
+        from ..model.net import fuse
+
+        self.threads, self.net = threads, fuse(model).to(memory_format=torch.channels_last)
+
+    def probs(self, x: np.ndarray) -> np.ndarray:
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            with torch.inference_mode():
+                t = torch.from_numpy(x).contiguous(memory_format=torch.channels_last)
+                return torch.softmax(self.net(t), 1).numpy()
+        finally:
+            torch.set_num_threads(before)
 
 
 def runtime_ms(net, size: int, runs: int, warmup: int = 50) -> float:

@@ -25,7 +25,7 @@ from ..learn.evaluate import evaluate_samples
 from ..learn.fit_net import fit
 from ..learn.frames import Data, load_data
 from ..learn.train import fit_landmark_head, plan
-from ..model import checkpoint, framenet
+from ..model import checkpoint, framenet, livefile
 from ..preprocess import PreprocessConfig
 
 ASL_BLOCK = 300
@@ -69,7 +69,7 @@ def holdout(name: str, data: Data, is_test: Callable[[Sample], bool], cfg: Train
     train_side = [i for i, s in enumerate(data.samples) if not is_test(s)]
     test_side = [s for s in data.samples if is_test(s)]
     res, ck = train_on(data, train_side, cfg, pcfg, progress)
-    m = evaluate_samples(ck, test_side, {k: k for k in data.labels}, progress=False)
+    m = evaluate_samples(livefile.from_checkpoint(ck), test_side, {k: k for k in data.labels}, progress=False)
     return HoldoutResult(name, m["accuracy"], len(train_side), len(test_side), res.seconds, len(res.history), m,
                          ck if keep_model else None, m["hand_found"], test_side)
 

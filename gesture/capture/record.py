@@ -8,21 +8,21 @@ disk) the frames written so far stay and the manifest lists exactly those.
 from __future__ import annotations
 
 import signal
-import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from ..data.dataset import MANIFEST, NONE_ALIASES, validate_label
 from ..data.images import frame_number, list_images
 from ..data.writer import FrameWriter
 from ..errors import GestureError, SourceLost
+from ..paths import default_data
 from ..preprocess import PreprocessConfig
+from ..util import progress_bar
 from . import preview
 from .sources import open_source
 
@@ -34,7 +34,7 @@ class CaptureConfig:
     label: str
     count: int = 300
     source: str = "0"
-    data: Path = Path("data")
+    data: Path = field(default_factory=default_data)
     session: str | None = None
     fps: float | None = None  # None: LIVE_FPS from a camera, every frame from a recording
     countdown: float = 3.0
@@ -149,8 +149,7 @@ def capture(cfg: CaptureConfig, log=print, progress: bool = True) -> CaptureResu
             + (f", continuing at frame {first}" if first > 1 else "")
             + (f", at most {fps:g} per second" if fps else ""))
         writer = FrameWriter(Path(cfg.data), cfg.label, cfg.session, first, src.spec)
-        bar = None if window else tqdm(total=cfg.count, desc=cfg.label, unit="frame", file=sys.stderr,
-                                       disable=not progress)
+        bar = None if window else progress_bar(total=cfg.count, desc=cfg.label, unit="frame", disable=not progress)
         reason, lost, interrupted = "the count was reached", None, False
         try:
             with _StopOnSigint() as sig:

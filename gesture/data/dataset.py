@@ -13,20 +13,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from ..config import cores
 from ..errors import GestureError
 from ..paths import cache_dir
 from ..preprocess import PreprocessConfig, prepare
-from ..util import atomic_write
+from ..util import atomic_write, progress_bar
 from .images import frame_number, list_images, read_image
 
 MANIFEST = "manifest.jsonl"
@@ -177,8 +175,8 @@ def parallel_map(fn, items: list, desc: str, progress: bool) -> list:
     """
     pool = ThreadPoolExecutor(cores())
     try:
-        return list(tqdm(pool.map(fn, items), total=len(items), desc=desc, unit="frame", file=sys.stderr,
-                         disable=not progress))
+        return list(progress_bar(pool.map(fn, items), total=len(items), desc=desc, unit="frame",
+                                 disable=not progress))
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise

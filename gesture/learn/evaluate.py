@@ -1,4 +1,4 @@
-"""`gesture eval`: a checkpoint's metrics on any data folder, preprocessed exactly as the live loop does."""
+"""`gesture eval`: a model's metrics on any data folder, through the live loop's recogniser (its stills entry)."""
 from __future__ import annotations
 
 import sys
@@ -7,46 +7,29 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import prior
 from ..config import cores
 from ..data.dataset import Sample, load_frames, scan
 from ..errors import GestureError
-from ..model import checkpoint
-from ..model.framenet import FrameNet
-from ..model.recognizer import combine
-from ..preprocess import to_input
+from ..model import livefile
+from ..model.livefile import LiveModel
+from ..model.recognizer import Recognizer
 from . import landmarks, reports
 
-BATCH = 256
 
-
-def predict(net: FrameNet, frames: np.ndarray, ck: checkpoint.Checkpoint) -> np.ndarray:
-    """Class probabilities for uint8 frames already cropped and resized by preprocess.prepare."""
-    out = [net.probs(to_input(frames[i:i + BATCH], ck.preprocess)) for i in range(0, len(frames), BATCH)]
-    return np.concatenate(out) if out else np.zeros((0, len(ck.labels)), np.float32)
-
-
-def predict_samples(ck: checkpoint.Checkpoint, samples: list[Sample], where: str = "the checkpoint",
+def predict_samples(model: LiveModel, samples: list[Sample], where: str = "the checkpoint",
                     progress: bool = True) -> tuple[list[Sample], np.ndarray, np.ndarray, list[int]]:
-    """The live loop's probabilities for still frames: (readable samples, probs, hand found, unreadable indices)."""
-    if ck.head is not None:  # before decoding anything: a checkpoint of another prior is refused at once
-        prior.check(ck.prior, where)
-    net = FrameNet(ck, threads=cores(), log=lambda line: print(line, file=sys.stderr))
-    frames, bad = load_frames(samples, ck.preprocess, 0, cache=False, progress=progress)
+    """The recogniser's probabilities for still frames: (readable samples, probs, hand found, unreadable indices)."""
+    rec = Recognizer(model, where, video=False, threads=cores())  # a checkpoint of another prior: refused at once
+    frames, bad = load_frames(samples, model.preprocess, 0, cache=False, progress=progress)
     skipped = set(bad)
     kept = [s for i, s in enumerate(samples) if i not in skipped]
-    probs = predict(net, frames, ck)
-    found = np.zeros(len(kept), bool)
-    if ck.head is not None:
-        from ..model.head import LandmarkHead
-
-        lms = landmarks.extract(kept, lambda: prior.tracker(static=True), prior.key(), progress=progress)
-        found = lms.found
-        probs = combine(probs, LandmarkHead(ck.head).probs(lms.points[found]) if found.any() else None, found)
+    hands = landmarks.find(kept, progress=progress) if rec.head is not None else None
+    found = hands.found if hands is not None else np.zeros(len(kept), bool)
+    probs = rec.stills(frames, None if hands is None else hands.points, found)
     return kept, probs, found, bad
 
 
-def evaluate_samples(ck: checkpoint.Checkpoint, samples: list[Sample], label_map: dict[str, str],
+def evaluate_samples(ck: LiveModel, samples: list[Sample], label_map: dict[str, str],
                      progress: bool = True, where: str = "the checkpoint") -> dict:
     """Metrics for samples whose label maps to a checkpoint label; the others are reported, not dropped."""
     kept, probs, found, bad = predict_samples(ck, samples, where, progress)
@@ -65,10 +48,13 @@ def evaluate_samples(ck: checkpoint.Checkpoint, samples: list[Sample], label_map
     m["unknown_labels"] = unknown
     m["unreadable"] = [samples[i].path.as_posix() for i in bad]
     m["hand_found"] = round(float(found.mean()), 4) if ck.head is not None and len(found) else None
+    none = index.get(ck.none_label)
+    y = np.array([index[label_map[kept[i].label]] for i in known], np.int64)
+    m["rest"] = reports.rest_share(probs[known], y, found[known] if ck.head is not None else None, ck.labels, none)
     return m
 
 
-def match_labels(data_labels: list[str], data_none: str | None, ck: checkpoint.Checkpoint) -> tuple[dict, list[str]]:
+def match_labels(data_labels: list[str], data_none: str | None, ck: LiveModel) -> tuple[dict, list[str]]:
     """Data label -> checkpoint label, by name; the no-gesture class matches whatever each side calls it."""
     mapping, notes = {}, []
     for label in data_labels:
@@ -81,7 +67,7 @@ def match_labels(data_labels: list[str], data_none: str | None, ck: checkpoint.C
 
 
 def eval_folder(ckpt_path: Path | str, data_dir: Path | str, progress: bool = True) -> dict:
-    ck = checkpoint.load(ckpt_path)
+    ck = livefile.read(ckpt_path, lambda line: print(line, file=sys.stderr))
     ds = scan(data_dir)
     mapping, notes = match_labels(ds.labels, ds.none_label, ck)
     if not mapping:
@@ -107,6 +93,9 @@ def format_eval(m: dict) -> str:
         lines.append(f"the hand prior found a hand in {m['hand_found']:.1%} of the frames; the whole-frame "
                      "network judged the rest")
     lines += [f"note: {n}" for n in m["notes"]]
+    warning = reports.rest_warning(m.get("rest"))
+    if warning:
+        lines.append(warning)
     for label, u in m["unknown_labels"].items():
         shown = ", ".join(f"{k} {v}" for k, v in u["predicted"].items())
         lines.append(f"not in the checkpoint, not scored: {label!r} ({u['frames']} frames), predicted as: {shown}")

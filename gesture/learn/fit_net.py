@@ -4,19 +4,18 @@ time budget that is a cap, never a plan."""
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
 from ..config import ModelConfig, TrainConfig, cores
 from ..errors import GestureError
 from ..model.net import GestureNet
 from ..preprocess import PreprocessConfig, standardize
+from ..util import progress_bar
 from .augment import AugmentConfig, augment, centre
 from .frames import Data
 
@@ -109,7 +108,7 @@ def fit(data: Data, train_idx: list[int], val_idx: list[int], cfg: TrainConfig, 
     planned = cfg.epochs_for(len(tr))
     history, best, best_state, best_epoch = [], None, None, 0
     step, start, stopped, interrupted, cut_short = 0, time.monotonic(), "all epochs done", False, False
-    bar = tqdm(total=planned, desc="training", unit="epoch", file=sys.stderr, disable=not progress)
+    bar = progress_bar(total=planned, desc="training", unit="epoch", disable=not progress)
     try:
         epoch = 0
         while epoch < planned:

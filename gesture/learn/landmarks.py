@@ -75,3 +75,10 @@ def extract(samples: list[Sample], make_tracker, prior_id: str, *, cache: bool =
             if group[0] in redo:
                 save_npz(path, points=points[group], found=found[group])
     return Landmarks(points, found, time.monotonic() - t)
+
+
+def find(samples: list[Sample], *, cache: bool = True, progress: bool = True) -> Landmarks:
+    """`extract` with the shipped prior: each file's hand found as in a still photograph."""
+    from .. import prior
+
+    return extract(samples, lambda: prior.tracker(static=True), prior.key(), cache=cache, progress=progress)

@@ -110,7 +110,7 @@ def _relearn_head(ck, where: str, samples, y, boost, seed: int, say, lap) -> tup
 
     prior.check(ck.prior, where)
     say("learning: finding hands")
-    hands = landmarks.extract(samples, lambda: prior.tracker(static=True), prior.key(), progress=False)
+    hands = landmarks.find(samples, progress=False)
     found = hands.found
     none = ck.labels.index(ck.none_label) if ck.none_label is not None else None
     hs = assemble(hands.points[found], y[found], [s.session for s, f in zip(samples, found) if f],
@@ -137,25 +137,25 @@ def _relearn_network(ck, samples, y, boost, found, seed: int, say, result: dict)
     if ck.head is None or (boost & ~found).any():
         frames, bad = load_frames(samples, ck.preprocess, tcfg.margin, progress=False)
         keep = np.setdiff1d(keep, bad)
-    if frames is None or not _network_wrong(ck, frames, y[keep], (boost & ~found)[keep], torch):
+    if frames is None or not _network_wrong(ck, frames, y[keep], (boost & ~found)[keep]):
         return ck.model
     say("learning: the whole-frame network")
     result["network"] = f"fine-tuned {NETWORK_STEPS} steps"
     return _fine_tune(ck, frames, y[keep], boost[keep], tcfg, torch)
 
 
-def _network_wrong(ck, frames, y, mask, torch) -> bool:
+def _network_wrong(ck, frames, y, mask) -> bool:
     """Does the whole-frame network misjudge any corrected frame it decides (one with no hand)?"""
     if ck.head is None:
         return True  # a --from-scratch model: the network decides everything
     if not mask.any():
         return False
-    from ..preprocess import standardize
-    from .augment import centre
+    from ..model.livefile import from_checkpoint
+    from ..model.recognizer import Recognizer
+    from ..preprocess import centres
 
-    with torch.inference_mode():
-        x = standardize(centre(torch.from_numpy(frames[mask]), ck.preprocess.size), ck.preprocess)
-        return bool((ck.model(x).argmax(1).numpy() != y[mask]).any())
+    rec = Recognizer(from_checkpoint(ck), "the checkpoint", video=False)
+    return bool((rec.stills(centres(frames[mask], ck.preprocess.size)).argmax(1) != y[mask]).any())
 
 
 def _fine_tune(ck, frames, y, boost, tcfg, torch):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..config import REST_LEVEL
+
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
@@ -28,6 +30,34 @@ def metrics(y_true, y_pred, labels: list[str]) -> dict:
         "per_class": per_class,
         "confusion": conf.tolist(),  # rows: true label, columns: predicted
     }
+
+
+RESTS_ENOUGH = 0.5  # below this share of no-gesture frames able to rest, the next gesture may wait long
+
+
+def rest_share(probs: np.ndarray, y: np.ndarray, found: np.ndarray | None, labels: list[str],
+               none: int | None) -> dict | None:
+    """How often the no-gesture frames could count towards the live loop's rest (live/decide.py):
+    no-gesture on top, and sure of it (REST_LEVEL) or with no hand in view. Frame by frame, where
+    the live loop smooths: a figure to warn by, not the loop itself. None without such frames."""
+    if none is None or not (y == none).any():
+        return None
+    p, top = probs[y == none], probs[y == none].argmax(1) == none
+    handless = ~found[y == none] if found is not None else np.zeros(len(p), bool)
+    can = top & ((p[:, none] >= REST_LEVEL) | handless)
+    return {"label": labels[none], "share": round(float(can.mean()), 4), "frames": int(len(p)),
+            "median": round(float(np.median(p[:, none])), 3), "level": REST_LEVEL}
+
+
+def rest_warning(rest: dict | None) -> str | None:
+    """One line when the no-gesture class rarely reaches a rest: every gesture after the first would
+    wait for a rest that seldom comes, and nothing else would say why."""
+    if rest is None or rest["share"] >= RESTS_ENOUGH:
+        return None
+    return (f"WARNING: the no-gesture class {rest['label']!r} reaches the level a rest needs ({rest['level']}, "
+            f"or on top with no hand in view) on only {rest['share']:.0%} of its {rest['frames']} frames here (median "
+            f"{rest['median']:.2f}): in `gesture run`, a gesture after the first may wait for a rest that seldom "
+            "comes. Record more of your empty scene and resting hands, or set `require_rest = false` in the key map")
 
 
 def summary_table(m: dict) -> str:

@@ -14,20 +14,20 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 
 from .. import prior
-from ..config import PRIOR_SIZE, ModelConfig, TrainConfig
+from ..config import PRIOR_SIZE, ModelConfig, TrainConfig, cores
 from ..data.dataset import Sample, fingerprint
 from ..data.splits import validation_split
 from ..errors import GestureError
-from ..model import checkpoint
+from ..model import checkpoint, livefile
+from ..model.framenet import export
 from ..model.head import HeadConfig, LandmarkHead, fit_head
-from ..model.recognizer import combine
-from ..preprocess import PreprocessConfig
+from ..model.recognizer import Recognizer
+from ..preprocess import centres
 from ..prior import idle, others
 from . import landmarks, reports
-from .fit_net import evaluate, fit
+from .fit_net import fit
 from .frames import Data, load_data, scan_data
 from .handset import HandSet, assemble
 
@@ -47,16 +47,19 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
     helped = hands.borrowed if hands is not None else []
     if hands is not None and hands.note():
         log(hands.note())
-    probs = validation_probs(res.model, head, data, split.val, pcfg, cfg.size)
+    ck = checkpoint.Checkpoint(res.model, data.labels, data.none_label, pcfg, {}, head.state if head else None,
+                               ident, export(res.model))
+    probs = validation_probs(ck, data, split.val)
     m = _metrics(data, split, probs, res, ident)
-    meta = _meta(cfg, res, m, data, head, helped)
+    found = data.hands.found[split.val] if data.hands is not None else None
+    m["rest"] = reports.rest_share(probs, data.y[split.val].numpy(), found, data.labels, _none(data))
+    ck.meta = _meta(cfg, res, m, data, head, helped)
     previous = checkpoint.keep_previous(cfg.out)
-    out = checkpoint.save(cfg.out, res.model, data.labels, data.none_label, pcfg, meta,
-                          head.state if head else None, ident)
+    out = checkpoint.write(cfg.out, ck)
     write_reports(out.parent, m)
     _conclude(out, m, res, split, log)
     if previous:
-        note = checkpoint.compare(previous, m["accuracy"], meta["metrics"]["split"])
+        note = checkpoint.compare(previous, m["accuracy"], ck.meta["metrics"]["split"])
         if note:
             log(note)
     m["interrupted"] = res.interrupted
@@ -81,9 +84,10 @@ def _announce(cfg: TrainConfig, data: Data, split, decode_s: float, log) -> None
     log("validation (never random frames: neighbours are near-duplicates):")
     for note in split.notes:
         log(f"  {note}")
-    log(f"the whole-frame network: {cfg.size} px, {cfg.epochs_for(len(split.train))} epochs"
-        + ("" if cfg.epochs else f" ({cfg.steps} steps, fixed by the data)")
-        + (": it decides the frames where no hand is found" if cfg.prior else ""))
+    log(f"the whole-frame network: {cfg.size} px, up to {cfg.epochs_for(len(split.train))} epochs"
+        + ("" if cfg.epochs else f" ({cfg.steps} steps, planned from the data)")
+        + f", stopping early after {cfg.patience} epochs without a better validation accuracy in the second half"
+        + ("; it decides the frames where no hand is found" if cfg.prior else ""))
 
 
 def _metrics(data: Data, split, probs: np.ndarray, res, ident: dict | None) -> dict:
@@ -125,6 +129,9 @@ def _conclude(out: Path, m: dict, res, split, log) -> None:
             f"same {res.planned} epochs run on any machine "
             f"(here about {res.seconds / len(res.history) * res.planned:.0f} s).")
     log(reports.summary_table(m))
+    warning = reports.rest_warning(m.get("rest"))
+    if warning:
+        log(warning)
     log(f"saved {out}" + (" (the best weights so far: training was interrupted)" if res.interrupted else "")
         + f"; reports in {out.parent}/: metrics.json, confusion.png, curves.png")
 
@@ -141,8 +148,7 @@ def plan(cfg: TrainConfig, samples: list[Sample], log=print, progress: bool = Tr
 def find_hands(samples: list[Sample], cfg: TrainConfig, log=print, progress: bool = True) -> landmarks.Landmarks:
     """Every frame's hand through the prior, once (cached like the decoded frames)."""
     t = time.monotonic()
-    lms = landmarks.extract(samples, lambda: prior.tracker(static=True), prior.key(), cache=cfg.cache,
-                            progress=progress)
+    lms = landmarks.find(samples, cache=cfg.cache, progress=progress)
     log(f"hand prior ({prior.NAME}): a hand in {lms.found.mean():.0%} of the frames "
         f"({time.monotonic() - t:.1f} s); the landmark head learns from those, the network from every frame")
     return lms
@@ -168,14 +174,14 @@ def fit_landmark_head(data: Data, train_idx: list[int], cfg: TrainConfig) -> tup
                     index=hands.index), hands
 
 
-def validation_probs(model, head: LandmarkHead | None, data: Data, idx: list[int], pcfg: PreprocessConfig,
-                     size: int) -> np.ndarray:
-    """What the live loop would say on the validation frames: recognizer.combine's rule."""
-    _, _, probs = evaluate(model, data, torch.tensor(idx), pcfg, size)
-    if head is None:
-        return probs
-    found = data.hands.found[idx]
-    return combine(probs, head.probs(data.hands.points[idx][found]) if found.any() else None, found)
+def validation_probs(ck: checkpoint.Checkpoint, data: Data, idx: list[int]) -> np.ndarray:
+    """What the live loop would say on the validation frames: the recogniser's stills entry on
+    the stored centres, each with the hand the prior found in it."""
+    frames = centres(data.frames[idx].numpy(), ck.preprocess.size)
+    rec = Recognizer(livefile.from_checkpoint(ck), "the model in training", video=False, threads=cores())
+    if data.hands is None:
+        return rec.stills(frames)
+    return rec.stills(frames, data.hands.points[idx], data.hands.found[idx])
 
 
 def write_reports(folder: Path, m: dict) -> None:

@@ -156,12 +156,14 @@ def off(log=print) -> None:
         except OSError:
             pass
     log("removed " + " and ".join(map(str, removed)) if removed else "gesture autostart was not on: nothing to remove")
+    if log_path().exists():  # the background runs' output: the user's to read or delete, not ours to drop
+        log(f"left the background runs' log at {log_path()}: delete it when you no longer need it")
 
 
 def show(log=print) -> None:
     found = [p for p in (desktop_path(), unit_path()) if p.exists()]
     if not found:
-        log("gesture autostart is off (turn it on with `gesture autostart on --keys KEYS`)")
+        log("gesture autostart is off (turn it on with `gesture autostart on`)")
         return
     for p in found:
         line = next((x for x in p.read_text(encoding="utf-8", errors="replace").splitlines()

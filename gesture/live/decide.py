@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..config import REST_LEVEL
+
 # Below this an active gesture's release level (threshold - 0.05 at most) could sit so low
 # that an unsure model never drops under it, and a held key would never be released.
 MIN_THRESHOLD = 0.3
@@ -54,7 +56,7 @@ class DecisionConfig:
     # How sure the no-gesture class must be (smoothed) for a frame to count towards a rest,
     # while a hand is in view: a dark, unsure frame inside a shape must not re-arm it. With
     # no hand in view any lead of the no-gesture class counts: the hand is gone.
-    rest_level: float = 0.7
+    rest_level: float = REST_LEVEL
     # How long (seconds) it must stay so. A hand that moves while it holds a gesture is lost
     # by the tracker for a frame or two, and the whole-frame network calls those frames
     # no-gesture: a one-frame rest fired 3 of 4 held gestures twice on real webcam

@@ -25,6 +25,7 @@ from pathlib import Path
 from .. import STARTED
 from ..errors import GestureError, SourceLost
 from ..model.livefile import version_of
+from ..paths import default_checkpoint
 from .commands import Commands
 from .decide import DecisionConfig
 from .keymap import STARTER_MODEL_KEYS, starter_keymap
@@ -35,7 +36,7 @@ from .view import QUIT
 
 @dataclass
 class RunConfig:
-    checkpoint: Path = Path("checkpoints/gesture.pt")
+    checkpoint: Path = field(default_factory=default_checkpoint)
     source: str = "0"
     keys: Path | None = None
     dry_run: bool = False
@@ -78,22 +79,25 @@ def loop(s: Session, observe=None) -> None:
     rate = Rate(s.reader)
     frame = reading = None
     for i, frame, t, t0 in s.frames():
+        ends = {"read": time.perf_counter()}
         s.model = s.teacher.tick(frame, t, s.model)  # recent frames, commands, a relearned model
-        t1 = time.perf_counter()
+        ends["corrections"] = time.perf_counter()
         reading = s.model(frame)  # the hand and the head, else the frame through the network
-        t3 = time.perf_counter()
+        ends["recognise"] = time.perf_counter()
         s.focus.switch(t, i)  # another window's key map
         swiped, still = motion(s, frame, reading, t)
-        hand = None if s.model.tracker is None else reading.hand is not None
+        ends["swipes"] = time.perf_counter()
+        hand = None if s.model.head is None else reading.hand is not None
         events = swiped + s.decider.update(reading.probs, t, still, hand)
+        ends["decide"] = time.perf_counter()
         s.sink.emit(events, i)
+        ends["send"] = time.perf_counter()
         for line in s.decider.news():
             s.say(line)
         s.teacher.collect(frame, reading.probs, t)
         if observe:
             observe(i, events)
-        t4 = time.perf_counter()
-        fps, ms = rate.fps(t1), (t4 - t0) * 1000
+        fps, ms = rate.fps(ends["corrections"]), (time.perf_counter() - t0) * 1000
         fired = any(e.kind in ("tap", "press") for e in events)
         key = s.view.show(frame, s.decider, s.model.ck.labels, reading.hand, fired, fps, ms, s.sink.last_key,
                           notes(s), i, s.swipes.shown(t) if s.swipes else None)
@@ -101,7 +105,8 @@ def loop(s: Session, observe=None) -> None:
             break
         on_key(s, key, t, i)
         answer(s, t, i, fired)
-        s.stats.frame(t0, t1, reading, t3, t4, time.perf_counter(), s.due, STARTED)
+        ends["draw"] = time.perf_counter()
+        s.stats.frame(t0, ends, reading, s.due, STARTED)
     s.model = s.teacher.take(s.t, s.model) if s.teacher.on else s.model  # a correction on the last frame
     if frame is not None:
         s.view.last(frame, s.decider, rate.last, ms, s.sink.last_key, reading.hand)
@@ -172,9 +177,9 @@ class Rate:
 
 def write_keys(path: Path, ckpt: Path) -> str:
     """Write a starter key map for the checkpoint's gestures; never overwrite an existing file."""
-    from ..model import checkpoint
+    from ..model import livefile
 
-    ck = checkpoint.load(ckpt)
+    ck = livefile.read(ckpt)
     if path.exists():
         raise GestureError(f"{path} already exists; edit it, or choose another file for --write-keys")
     text = starter_keymap(ck.labels, ck.none_label, STARTER_MODEL_KEYS if ck.meta.get("starter") else None)

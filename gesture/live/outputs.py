@@ -25,9 +25,10 @@ def apply(events: list[Event], sender: KeySender) -> None:
 
 
 class Sink:
-    def __init__(self, sender: KeySender, events_file, say, stats, echo: bool, dry_run: bool):
+    def __init__(self, sender: KeySender, events_file, say, stats, dry_run: bool):
+        # Every event is said, a line each, window or not: what was pressed is never a guess.
         self.sender, self.file, self.say, self.stats = sender, events_file, say, stats
-        self.echo, self.dry_run = echo, dry_run  # echo: print each event (no window, or a dry run)
+        self.dry_run = dry_run
         self.last_key: str | None = None
         self.on_fire = None  # fired(gesture, t): the corrector's note of each press
         self.map_name = None  # the key map in force, logged with each event where there are several
@@ -48,9 +49,8 @@ class Sink:
             if self.file:
                 self.file.write(json.dumps(row) + "\n")
                 self.file.flush()
-            if self.echo:
-                self.say(f"{e.t:8.2f}s  frame {index:>6}  {e.kind:<7} {e.gesture or '':<10} {e.key or '':<16} "
-                         f"{e.confidence:.2f}" + (" (dry run)" if self.dry_run else ""))
+            self.say(f"{e.t:8.2f}s  frame {index:>6}  {e.kind:<7} {e.gesture or '':<10} {e.key or '':<16} "
+                     f"{e.confidence:.2f}" + (" (dry run)" if self.dry_run else ""))
 
 
 class Focus:

@@ -17,10 +17,10 @@ import cv2
 from ..capture import preview
 from ..capture.sources import LatestFrame, open_source
 from ..errors import GestureError
-from ..model import livefile
-from ..model.framenet import FrameNet, have_onnxruntime
+from ..model import recognizer
 from ..model.livefile import version_of
 from ..model.recognizer import Recognizer
+from ..util import TRAIN_EXTRA, have
 from .apps import FocusWatcher
 from .commands import Commands
 from .control import Control
@@ -41,39 +41,17 @@ from .view import View
 INFER_THREADS = 1
 
 
-def load_for_run(path: Path, log=print):
-    """The live model without torch when the live file beside the checkpoint matches it; else the checkpoint."""
-    live, why = livefile.load(path)
-    if live is not None and have_onnxruntime():
-        return live
-    from ..model import checkpoint  # imports torch: about a second
-
-    if live is None:
-        log(f"loading {path} with torch, which starts slower: {why}")
-    return checkpoint.load(path)
-
-
 def live_model(path: Path, log=print) -> Recognizer:
     """What the loop runs, from a checkpoint, built in one go so a relearned model can be swapped in whole."""
-    ck = load_for_run(path, log)
-    try:
-        net = FrameNet(ck, threads=INFER_THREADS, log=log)
-    except GestureError:  # a graph that does not parse
-        if not isinstance(ck, livefile.LiveModel):
-            raise
-        log(f"{livefile.path_for(path).name} holds a damaged graph; loading {path} with torch")
-        from ..model import checkpoint
-
-        ck = checkpoint.load(path)
-        net = FrameNet(ck, threads=INFER_THREADS, log=log)
-    return Recognizer(ck, str(path), net, video=True)
+    return recognizer.load(path, log, video=True, threads=INFER_THREADS)
 
 
 def corrections_folder(cfg, ck, log=print) -> Path | None:
     """The data folder corrections (and --collect) go to, or None (and one line why) where there is none."""
     root = cfg.data or ck.meta.get("data", {}).get("root")
-    if not root:
-        log("corrections are off: this checkpoint does not say where its data is; give --data DIR")
+    if not root:  # the starter, or a model copied alone: said only to whoever asked for them
+        if cfg.collect:
+            log("--collect is off: this model does not say where its data is; give --data DIR")
         return None
     root = Path(root)
     if not root.is_dir():
@@ -149,7 +127,7 @@ def open_session(cfg, stack: ExitStack, sender: KeySender | None, log, commands:
     keymap = load_keymap(cfg.keys, ck.labels, ck.none_label, prior=ck.head is not None) if cfg.keys else KeyMap({})
     if not keymap.rules and not keymap.apps:
         log("no --keys map: gestures are recognised and shown, but no key is sent "
-            "(write one with `gesture run --write-keys keys.toml`)")
+            "(write one with `gesture run --write-keys`)")
     sender = sender or (DryRunSender() if cfg.dry_run else PynputSender())
     check_keys(keymap, sender, cfg.keys)
     dcfg = cfg.decision if cfg.threshold is None else replace(cfg.decision, threshold=cfg.threshold)
@@ -172,7 +150,7 @@ def open_session(cfg, stack: ExitStack, sender: KeySender | None, log, commands:
         log(why)
     stats = Stats()
     sink = Sink(sender, events_file, lambda text: view.say(log, text), stats,
-                echo=window is None or cfg.dry_run, dry_run=cfg.dry_run)
+                dry_run=cfg.dry_run)
     watcher = FocusWatcher.start(log) if keymap.apps else None
     if watcher:
         stack.callback(watcher.close)
@@ -197,7 +175,9 @@ def open_session(cfg, stack: ExitStack, sender: KeySender | None, log, commands:
 def open_teacher(cfg, model: Recognizer, data: Path | None, src, keymap: KeyMap, commands: Commands, window, log,
                  say) -> Teacher:
     corrector = learner = hotkeys = None
-    if data is not None and cfg.corrections:
+    if data is not None and cfg.corrections and not have("torch"):
+        log(f"corrections are off: relearning needs torch ({TRAIN_EXTRA})")
+    elif data is not None and cfg.corrections:
         ck = model.ck
         corrector = Corrector(data, ck.labels, ck.none_label, src.spec, log)
         learner = Learner(cfg.checkpoint, data, lambda p: live_model(p, lambda *a: None), version_of(ck.meta), log)

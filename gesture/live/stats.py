@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-STAGES = ("read", "hand", "preprocess", "infer", "decide", "draw")
+# Each named for what it times: reading the frame; the corrections' tick (recent frames, a
+# relearned model); the recogniser's three; the swipes; the decision rules; sending keys;
+# and the rest (the window, the correction keys, `gesture status`).
+STAGES = ("read", "corrections", "hand", "preprocess", "infer", "swipes", "decide", "send", "draw")
+RECOGNISE = ("hand", "preprocess", "infer")  # one span in the loop, split by the Reading's own timings
 
 
 @dataclass
@@ -22,14 +26,18 @@ class Stats:
     arrival: list = field(default_factory=list)  # a file played in real time: when each frame was due
     trainings: list = field(default_factory=list)  # relearnings in this run (learner.py), with their wall span
 
-    def frame(self, t0: float, t1: float, reading, t3: float, t4: float, t5: float, due: float | None,
-              started: float) -> None:
-        """One frame's work by stage, in ms, as STAGES names them: from its start (t0) to the
-        recognition (t1), the recognition's own three, then deciding (t3-t4) and drawing (t4-t5)."""
-        for stage, ms in zip(STAGES, ((t1 - t0) * 1000, reading.hand_ms, reading.preprocess_ms, reading.infer_ms,
-                                      (t4 - t3) * 1000, (t5 - t4) * 1000)):
-            self.times[stage].append(ms)
-        self.wall.append(t5)
+    def frame(self, t0: float, ends: dict, reading, due: float | None, started: float) -> None:
+        """One frame's work by stage, in ms: `ends` maps each stage of STAGES (in order, with
+        "recognise" for RECOGNISE's span) to the perf_counter at its end; t0 is the frame's start."""
+        prev = t0
+        for stage, end in ends.items():
+            if stage == "recognise":
+                for name, ms in zip(RECOGNISE, (reading.hand_ms, reading.preprocess_ms, reading.infer_ms)):
+                    self.times[name].append(ms)
+            else:
+                self.times[stage].append((end - prev) * 1000)
+            prev = end
+        self.wall.append(prev)
         if due is not None:
             self.arrival.append(due)
         self.frames += 1
@@ -37,14 +45,16 @@ class Stats:
             self.first_frame_s = time.perf_counter() - started
 
     def summary(self) -> dict:
-        wall = time.perf_counter() - self.started
+        # Frames over the span they were processed in, the rate the overlay shows too (not the
+        # start-up before the first frame, which `first_frame_s` reports).
+        span = self.wall[-1] - self.wall[0] if len(self.wall) > 1 else 0.0
         stages = {s: {"p50": round(float(np.percentile(v, 50)), 3), "p95": round(float(np.percentile(v, 95)), 3)}
                   for s, v in self.times.items() if v}
         per_frame = [sum(v) for v in zip(*(self.times[s] for s in STAGES if self.times[s]))]
         # The work this project does on a frame, without waiting for the camera or the file.
         work = [sum(v) for v in zip(*(self.times[s] for s in STAGES if s != "read" and self.times[s]))]
         return {
-            "frames": self.frames, "fps": round(self.frames / wall, 1) if wall else 0.0,
+            "frames": self.frames, "fps": round((self.frames - 1) / span, 1) if span else 0.0,
             "dropped_stale_frames": self.dropped,
             "ms_per_frame": {"p50": round(float(np.percentile(per_frame, 50)), 3),
                              "p95": round(float(np.percentile(per_frame, 95)), 3)} if per_frame else {},

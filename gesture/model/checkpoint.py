@@ -72,11 +72,13 @@ def _validated(raw: dict | None) -> dict:
 
 
 def save(path: Path | str, model: GestureNet, labels: list[str], none_label: str | None,
-         pcfg: PreprocessConfig, meta: dict, head: dict | None = None, prior: dict | None = None) -> Path:
-    """Write to a temporary file beside the target, then rename: a crash never leaves half a checkpoint."""
+         pcfg: PreprocessConfig, meta: dict, head: dict | None = None, prior: dict | None = None,
+         graph: bytes | None = None) -> Path:
+    """Write to a temporary file beside the target, then rename: a crash never leaves half a checkpoint.
+    `graph`: the model's ONNX export where the caller has it already."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    graph = framenet.export(model)
+    graph = graph if graph is not None else framenet.export(model)
     payload = {
         "format": FORMAT, "version": VERSION,
         "model": model.cfg.to_dict(),
@@ -143,7 +145,7 @@ def compare(previous: dict, accuracy: float, split: str) -> str:
 
 def write(path: Path | str, ck: Checkpoint) -> Path:
     """save() for a Checkpoint already in memory (the benchmark's fold models)."""
-    return save(path, ck.model, ck.labels, ck.none_label, ck.preprocess, ck.meta, ck.head, ck.prior)
+    return save(path, ck.model, ck.labels, ck.none_label, ck.preprocess, ck.meta, ck.head, ck.prior, ck.onnx)
 
 
 def _first_line(e: Exception) -> str:

@@ -1,15 +1,14 @@
-"""The whole-frame network at inference: ONNX Runtime when the checkpoint carries its graph, else torch.
+"""The whole-frame network at inference, in ONNX Runtime.
 
 Eager PyTorch spends most of a batch-1 forward pass of this small network on per-layer
 overhead; the same fused graph in ONNX Runtime on one thread runs about ten times faster
 (`gesture bench --only model`). So every checkpoint carries the fused network as an ONNX
 graph, exported when it is saved, with the hash of the weights it came from: a graph that
-does not match its weights is refused. Without onnxruntime, or in a checkpoint without a
-graph, the network runs in torch, and one line says so.
+does not match its weights is refused. Inference never needs torch.
 
     export          fused torch network -> ONNX bytes (at save time)
     weights_hash    what ties a graph to its weights
-    FrameNet        standardised NCHW float32 batches -> class probabilities
+    FrameNet        a graph on standardised NCHW float32 batches -> class probabilities
 """
 from __future__ import annotations
 
@@ -53,57 +52,22 @@ def export(model) -> bytes:
     return buf.getvalue()
 
 
-def have_onnxruntime() -> bool:
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
+class DamagedGraph(GestureError):
+    """A graph ONNX Runtime cannot parse: recognizer.load makes the model file again from the checkpoint."""
 
 
 class FrameNet:
-    """The checkpoint's network on standardised (N, 3, S, S) float32 arrays -> (N, classes) probabilities."""
+    """The network's ONNX graph on standardised (N, 3, S, S) float32 arrays -> (N, classes) probabilities."""
 
-    def __init__(self, ck, threads: int = 1, log=print, prefer: str = "onnx"):
-        """`ck`: a checkpoint.Checkpoint, or a livefile.LiveModel (graph only, no torch network)."""
-        self.backend, self._session, self._torch = "torch", None, None
-        why = "the checkpoint carries no ONNX graph (saved by an older gesture)"
-        if prefer == "onnx" and ck.onnx is not None:
-            try:
-                import onnxruntime as ort
-            except ImportError:
-                ort, why = None, "onnxruntime is not installed (pip install onnxruntime)"
-            if ort is not None:
-                try:
-                    self._session = ort_session(ck.onnx, threads)
-                except Exception as e:  # ONNX Runtime's own error types for a graph that does not parse
-                    raise GestureError(f"the model's network graph is damaged ({type(e).__name__}); train it "
-                                       "again, or copy back the checkpoint kept as .prev.pt") from None
-                self.backend = "onnxruntime"
-        if self._session is None:
-            import torch
-
-            from .net import fuse
-
-            if prefer == "onnx":
-                log(f"running the network in torch, more slowly: {why}")
-            self._threads = threads
-            self._torch = fuse(ck.model).to(memory_format=torch.channels_last)
+    def __init__(self, graph: bytes, threads: int = 1):
+        try:
+            self._session = ort_session(graph, threads)
+        except Exception as e:  # ONNX Runtime's own error types for a graph that does not parse
+            raise DamagedGraph(f"the model's network graph is damaged ({type(e).__name__}); train it "
+                               "again, or copy back the checkpoint kept as .prev.pt") from None
 
     def probs(self, x: np.ndarray) -> np.ndarray:
-        if self._session is not None:
-            return softmax(self._session.run(None, {INPUT: x})[0])
-        import torch
-
-        # Its own thread count, and the caller's back afterwards (a benchmark trains next).
-        before = torch.get_num_threads()
-        torch.set_num_threads(self._threads)
-        try:
-            with torch.inference_mode():
-                t = torch.from_numpy(x).contiguous(memory_format=torch.channels_last)
-                return torch.softmax(self._torch(t), 1).numpy()
-        finally:
-            torch.set_num_threads(before)
+        return softmax(self._session.run(None, {INPUT: x})[0])
 
 
 def check(onnx: bytes | None, stored: str | None, state_dict: dict, where: str) -> None:

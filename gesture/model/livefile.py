@@ -1,14 +1,15 @@
-"""What the live loop needs from a checkpoint, in a file it can read without torch.
+"""The inference model: the one file `gesture run`, `eval`, `--write-keys` and `autostart` read.
 
-Importing torch takes about a second, longer than everything else `gesture run` does
-before its first frame. So beside every checkpoint `gesture.pt`, training writes
-`gesture.live.npz`: the fused network's ONNX graph (the one inside the checkpoint, already
-checked against its weights), the labels, the preprocessing settings, the landmark head
-and the prior's identity, and the sha256 of the checkpoint file it was made from. It is
-read with NumPy, `allow_pickle=False`: data only, never code.
+Beside every checkpoint `gesture.pt` (the training state: the torch weights and how they
+were trained, as nanoGPT keeps `ckpt.pt`), training writes `gesture.live.npz`: the fused
+network's ONNX graph (checked against the weights when it was exported), the labels, the
+preprocessing settings, the landmark head and the prior's identity, and the sha256 of the
+checkpoint file it was made from. It is read with NumPy, `allow_pickle=False`: data only,
+never code, and no torch: `pip install gesture-keys` runs models without it.
 
-`gesture run` uses it when it matches the checkpoint byte for byte; otherwise (no file,
-or a checkpoint replaced since) it loads the checkpoint with torch and says so in one line.
+`read` is the one loader. Where the file is missing, damaged or made from another version
+of the checkpoint, it is made again from the checkpoint (which needs torch, the `[train]`
+extra) and that is said in one line; without torch, one line says what to install.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ VERSION = 2  # 2: the model's version and data folder, for corrections in `gestu
 
 @dataclass
 class LiveModel:
-    """The parts of a Checkpoint that inference reads; framenet.FrameNet and the Recognizer take either."""
+    """The parts of a Checkpoint that inference reads: what recognizer.Recognizer runs."""
     labels: list[str]
     none_label: str | None
     preprocess: PreprocessConfig
@@ -38,7 +39,6 @@ class LiveModel:
     prior: dict | None
     onnx: bytes
     meta: dict  # the checkpoint's model version and data folder (Checkpoint.meta holds more)
-    model: None = None  # no torch network: FrameNet runs the graph
 
 
 def version_of(meta: dict) -> int:
@@ -65,6 +65,20 @@ def write_npz(path: Path, arrays: dict) -> None:
             z.writestr(zipfile.ZipInfo(f"{name}.npy", (1980, 1, 1, 0, 0, 0)), buf.getvalue(), zipfile.ZIP_DEFLATED)
 
 
+def from_checkpoint(ck) -> LiveModel:
+    """A checkpoint.Checkpoint in memory as the inference model (its graph exported when it was saved
+    or loaded): training validates through it, so validation measures what `gesture run` runs."""
+    graph = ck.onnx
+    if graph is None:  # a checkpoint saved before checkpoints carried their graph, or built in memory
+        from .framenet import export
+
+        graph = export(ck.model)
+    head = None if ck.head is None else dict(ck.head)  # LandmarkHead reads lists and arrays alike
+    model = {"version": ck.meta.get("version", 1), "data": {"root": ck.meta.get("data", {}).get("root")},
+             "starter": bool(ck.meta.get("starter"))}
+    return LiveModel(list(ck.labels), ck.none_label, ck.preprocess, head, ck.prior, graph, model)
+
+
 def write(ckpt_path: Path, ck) -> Path:
     """Beside a saved checkpoint; atomically, like the checkpoint itself."""
     out = path_for(ckpt_path)
@@ -72,8 +86,9 @@ def write(ckpt_path: Path, ck) -> Path:
                                          for k, v in ck.head.items()}
     meta = {"version": VERSION, "checkpoint_sha256": _sha256(Path(ckpt_path)), "labels": ck.labels,
             "none_label": ck.none_label, "preprocess": ck.preprocess.to_dict(), "head": head, "prior": ck.prior,
-            "model": {"version": ck.meta.get("version", 1), "data": {"root": ck.meta.get("data", {}).get("root")}}}
-    return atomic_write(out, lambda tmp: write_npz(tmp, {"graph": np.frombuffer(ck.onnx, np.uint8),
+            "model": from_checkpoint(ck).meta}
+    graph = ck.onnx if ck.onnx is not None else from_checkpoint(ck).onnx
+    return atomic_write(out, lambda tmp: write_npz(tmp, {"graph": np.frombuffer(graph, np.uint8),
                                                           "meta": np.frombuffer(json.dumps(meta).encode(), np.uint8)}))
 
 
@@ -105,3 +120,28 @@ def load(ckpt_path: Path | str) -> tuple[LiveModel | None, str]:
                          head, meta["prior"], graph, meta.get("model", {})), ""
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         return None, f"{path.name} is damaged ({type(e).__name__}: {e})"
+
+
+def rebuild(ckpt_path: Path, why: str, log=print) -> LiveModel:
+    """The inference model made again from the checkpoint (torch), and written beside it where it can be."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise GestureError(f"{path_for(ckpt_path).name} beside {ckpt_path} cannot be used ({why}), and making it "
+                           "again from the checkpoint needs torch: pip install 'gesture-keys[train]'") from None
+    from . import checkpoint
+
+    ck = checkpoint.load(ckpt_path)
+    try:
+        write(ckpt_path, ck)
+        log(f"made {path_for(ckpt_path).name} again from {ckpt_path} ({why})")
+    except OSError as e:  # a read-only folder: use it from memory this time
+        log(f"using {ckpt_path} through torch ({why}; {path_for(ckpt_path).name} not written: {e.strerror or e})")
+    return from_checkpoint(ck)
+
+
+def read(ckpt_path: Path | str, log=print) -> LiveModel:
+    """The one loader for inference: the file beside the checkpoint, or made again from it."""
+    ckpt_path = Path(ckpt_path)
+    live, why = load(ckpt_path)
+    return live if live is not None else rebuild(ckpt_path, why, log)

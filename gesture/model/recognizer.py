@@ -1,39 +1,42 @@
-"""One frame -> class probabilities, the same way in `gesture eval`, `gesture run` and the bench.
+"""Frames -> class probabilities: the one recogniser of `gesture run`, `eval`, training's
+validation, relearning and the bench.
 
-Two opinions, from a checkpoint trained on the hand prior:
+Two opinions, from a model trained on the hand prior:
 - the landmark head, on the 21 landmarks the prior finds: it reads the hand's shape and
   ignores the room, the light and the sleeve, so it carries over to a new session;
 - the whole-frame network, which still judges frames where no hand is found (dim,
   back-lit, a hand half out of view) and is the only opinion of a --from-scratch model.
 
-`combine` is the single rule that joins them, used on batches (eval) and on single
-frames (run, through `Recognizer`) alike, so evaluation measures exactly what the live
-loop does.
+`join` is the single rule that puts them together. `Recognizer` has two entries: a live
+frame (`__call__`, the hand tracked between frames as in video) and a batch of stills
+(`stills`, each frame's hand found on its own, as a data folder's photographs are). `load`
+is the one way from a checkpoint path to a Recognizer.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import numpy as np
 
 from .. import prior
-from ..preprocess import preprocess
+from ..preprocess import preprocess, to_input
 from ..prior.features import hand_pixels
+from . import livefile
+from .framenet import DamagedGraph, FrameNet
 from .head import LandmarkHead
 
-if TYPE_CHECKING:
-    from .checkpoint import Checkpoint
-    from .framenet import FrameNet
+BATCH = 256  # stills per forward pass of the network
 
 
-def combine(p_frame: np.ndarray, p_head: np.ndarray | None, found: np.ndarray) -> np.ndarray:
+def join(p_net: np.ndarray, head: LandmarkHead | None, points: np.ndarray | None,
+         found: np.ndarray | None) -> np.ndarray:
     """Where the prior found a hand, the head decides; elsewhere the whole-frame network."""
-    if p_head is None or not found.any():
-        return p_frame
-    out = p_frame.copy()
-    out[found] = p_head
+    if head is None or found is None or not found.any():
+        return p_net
+    out = p_net.copy()
+    out[found] = head.probs(points[found])
     return out
 
 
@@ -49,18 +52,18 @@ class Reading:
 
 
 class Recognizer:
-    """A checkpoint's two opinions on one BGR frame, joined by `combine`'s rule: the head
-    where the prior finds a hand, else the whole-frame network. `video` tracks the hand
-    between frames. `ck` and `net` are the model as loaded; a relearned one is a new Recognizer."""
+    """A model's two opinions joined by `join`'s rule: the head where the prior finds a hand,
+    else the whole-frame network. `video` tracks the hand between live frames. A relearned
+    model is a new Recognizer."""
 
-    def __init__(self, ck: "Checkpoint", where: str, net: "FrameNet | None" = None, video: bool = True,
-                 threads: int = 1):
-        self.ck, self.net = ck, net
-        self.head = LandmarkHead(ck.head) if ck.head is not None else None
-        self.tracker = None
+    def __init__(self, model: livefile.LiveModel, where: str, video: bool = True, threads: int = 1):
+        self.ck = model
+        self.net = FrameNet(model.onnx, threads)  # GestureError for a graph that does not parse
+        self.head = LandmarkHead(model.head) if model.head is not None else None
         if self.head is not None:
-            prior.check(ck.prior, where)
-            self.tracker = prior.tracker(static=not video, threads=threads, wake=video)
+            prior.check(model.prior, where)
+        self.video, self.threads = video, threads
+        self.tracker = None  # made on the first live frame: stills bring their hands with them
         self.hand = None  # the last frame's Hand, for the overlay
 
     def __call__(self, frame: np.ndarray) -> Reading:
@@ -76,9 +79,30 @@ class Recognizer:
 
     def hand_probs(self, frame: np.ndarray) -> np.ndarray | None:
         """The head's probabilities for this frame, or None when no hand is found (or no head)."""
-        if self.tracker is None:
+        if self.head is None:
             return None
+        if self.tracker is None:
+            self.tracker = prior.tracker(static=not self.video, threads=self.threads, wake=self.video)
         self.hand = self.tracker(frame)
         if self.hand is None:
             return None
         return self.head.probs(hand_pixels(self.hand, frame.shape)[None])[0]
+
+    def stills(self, frames: np.ndarray, points: np.ndarray | None = None,
+               found: np.ndarray | None = None) -> np.ndarray:
+        """(N, classes) probabilities for still frames: `frames` uint8 as preprocess.prepare makes
+        them, `points`/`found` each frame's hand found on its own (learn/landmarks.find)."""
+        out = [self.net.probs(to_input(frames[i:i + BATCH], self.ck.preprocess)) for i in range(0, len(frames), BATCH)]
+        p_net = np.concatenate(out) if out else np.zeros((0, len(self.ck.labels)), np.float32)
+        return join(p_net, self.head, points, found)
+
+
+def load(path: Path | str, log=print, video: bool = True, threads: int = 1) -> Recognizer:
+    """The one loader for inference: the model file beside the checkpoint (livefile.read), made
+    again from the checkpoint if its graph turns out damaged."""
+    path = Path(path)
+    model = livefile.read(path, log)
+    try:
+        return Recognizer(model, str(path), video, threads)
+    except DamagedGraph:
+        return Recognizer(livefile.rebuild(path, "its graph is damaged", log), str(path), video, threads)

@@ -39,6 +39,7 @@ from ..model import checkpoint
 from ..model.framenet import export
 from ..model.head import LandmarkHead
 from ..model.net import GestureNet
+from ..model.recognizer import join
 from ..paths import WEIGHTS, default_datasets
 from ..preprocess import PreprocessConfig
 from ..util import atomic_write
@@ -71,15 +72,10 @@ def score(data, head: LandmarkHead, idx: list[int], labels: list[str]) -> dict:
     """Accuracy over the gestures and no_gesture read as a gesture, on these samples (a hand
     the prior does not find reads as none, as the starter's network says)."""
     none = labels.index(NONE)
-    truth, pred = [], []
-    for i in idx:
-        s = data.samples[i]
-        if s.label not in labels:
-            continue
-        p = head.probs(data.hands.points[i][None])[0] if data.hands.found[i] else np.eye(len(labels))[none]
-        truth.append(labels.index(s.label))
-        pred.append(int(np.argmax(p)))
-    truth, pred = np.array(truth), np.array(pred)
+    keep = [i for i in idx if data.samples[i].label in labels]
+    always_none = np.tile(np.eye(len(labels), dtype=np.float32)[none], (len(keep), 1))  # the starter's network
+    pred = join(always_none, head, data.hands.points[keep], data.hands.found[keep]).argmax(1)
+    truth = np.array([labels.index(data.samples[i].label) for i in keep])
     g = truth != none
     recall = {labels[c]: float((pred[truth == c] == c).mean()) for c in range(len(labels)) if (truth == c).any()}
     return {"accuracy": float((pred[g] == truth[g]).mean()), "idle_as_gesture": float((pred[~g] != none).mean()),

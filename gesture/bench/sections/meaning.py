@@ -43,6 +43,7 @@ def _flip_pairs(samples, pred: np.ndarray, labels: list[str]) -> tuple[int, int]
 
 def figures(ctx: Context) -> list[Figure]:
     from ...learn.evaluate import predict_samples
+    from ...model.livefile import from_checkpoint
     from .. import peer, pointing, protocols
 
     if not have_datasets(ctx, "meaning", ("sign-digits", "asl-frames")):
@@ -63,7 +64,7 @@ def figures(ctx: Context) -> list[Figure]:
             pointing.build(ctx.datasets, root, sets, every=ctx.pick(1, 1, 4))
             data, pcfg, _, cfg = protocols.load(root, ctx.train_config())  # whole: a mirrored pair needs both
             r = protocols.holdout(name, data, test, cfg, pcfg, ctx.progress, keep_model=True)
-            kept, probs, _, _ = predict_samples(r.model, r.test_samples, "the checkpoint", False)
+            kept, probs, _, _ = predict_samples(from_checkpoint(r.model), r.test_samples, "the checkpoint", False)
             good, pairs = _flip_pairs(kept, probs.argmax(1), data.labels)
             detail = (f"{quick}{split}; up/right/down/left by turning the photographs, each also mirrored; "
                       f"{r.train_frames} training frames, {r.test_frames} test frames; hand found in "

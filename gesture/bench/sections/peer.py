@@ -98,17 +98,17 @@ def _peer_figures(ctx: Context, python: Path) -> list[Figure]:
 
 def _stills(ctx: Context, python: Path, step: int, pcfg):
     """MediaPipe on every (step-th) frame of each set as a still image, and gesture's time on them."""
-    from tqdm import tqdm
-
     from ...data.dataset import scan
     from ...data.images import read_image
+    from ...util import progress_bar
     from .. import peer
 
     landmarks, peer_ms, ours_ms, found = {}, [], [], {}
     for name in SPLIT_SETS:
         ds = scan(ctx.datasets / name)
         samples = ds.samples[::step]
-        with tqdm(total=len(samples), desc=f"MediaPipe on {name}", unit="frame", disable=not ctx.progress) as bar:
+        with progress_bar(total=len(samples), desc=f"MediaPipe on {name}", unit="frame",
+                          disable=not ctx.progress) as bar:
             lm = peer.extract(samples, python, complexity=0, progress=bar)
         landmarks[name] = (samples, lm, sorted({s.label for s in samples}), ds.none_label)
         peer_ms += list(lm.ms)

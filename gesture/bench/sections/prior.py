@@ -46,8 +46,9 @@ class Scorer:
 
     def scored(self, name, r, peer_acc, target, detail):
         from ...learn.evaluate import evaluate_samples
+        from ...model.livefile import from_checkpoint
 
-        alone = evaluate_samples(replace(r.model, head=None, prior=None), r.test_samples,
+        alone = evaluate_samples(from_checkpoint(replace(r.model, head=None, prior=None)), r.test_samples,
                                  {k: k for k in r.model.labels}, progress=False)
         self.figures.append(Figure("prior", name, r.accuracy, "", target=self.ctx.target(target), better="higher",
                                    detail=f"{self.quick}{detail}; hand found in {r.hand_found:.1%} of the test "
@@ -174,6 +175,7 @@ def _no_class(sc: Scorer, hdata, hpcfg, hcfg, tmp: Path) -> None:
     from ...data.dataset import scan
     from ...learn.evaluate import evaluate_samples
     from ...model import checkpoint
+    from ...model.livefile import from_checkpoint
     from .. import protocols, replay
 
     ctx, figures = sc.ctx, sc.figures
@@ -182,7 +184,7 @@ def _no_class(sc: Scorer, hdata, hpcfg, hcfg, tmp: Path) -> None:
     ckh = checkpoint.write(tmp / "hagrid.pt", hck)
     idle_samples = sorted((s for s in scan(root / "drone-gestures").samples if s.label == "no_class"),
                           key=lambda s: s.path.name)[:: ctx.pick(1, 3, 9)]
-    m = evaluate_samples(hck, idle_samples, {"no_class": none}, progress=False)
+    m = evaluate_samples(from_checkpoint(hck), idle_samples, {"no_class": none}, progress=False)
     frames, _ = replay.build([("no_class", idle_samples)])
     keys = tmp / "keys.toml"
     gestures = [g for g in hdata.labels if g != none]

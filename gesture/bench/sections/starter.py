@@ -53,6 +53,7 @@ def _own(ctx: Context) -> list[Figure]:
     import numpy as np
 
     from ...learn.train import fit_landmark_head
+    from ...model.recognizer import join
     from .. import protocols
 
     # quick: every third frame of the set, and only the figure's number of frames
@@ -70,9 +71,9 @@ def _own(ctx: Context) -> list[Figure]:
             train += first[:3 * n:3]
         for helped in (False, True):
             head, _ = fit_landmark_head(data, train, replace(cfg, others=helped))
-            pred = [int(np.argmax(head.probs(data.hands.points[i][None])[0])) if head and data.hands.found[i]
-                    else none for i in test]
-            out[n, helped] = float(np.mean(np.array(pred) == y[test]))
+            always_none = np.tile(np.eye(len(data.labels), dtype=np.float32)[none], (len(test), 1))
+            pred = join(always_none, head, data.hands.points[test], data.hands.found[test]).argmax(1)
+            out[n, helped] = float(np.mean(pred == y[test]))
     curve = "; ".join(f"{n} frames: {out[n, True]:.3f} with, {out[n, False]:.3f} alone" for n, _ in out if _)
     detail = (f"asl-frames A, B, V, Y and nothing as fist, stop, peace, call and no_gesture, one person the starter "
               f"never saw: the first {SHOWN} frames of each to train on, {len(test)} later frames of the same videos "
