@@ -119,23 +119,7 @@ class Script:
         s = p.shape[0]
         swipe = end = begin = None
         if kind in ("swipe", "ret"):
-            d = direction or str(rng.choice(list(STEP)))
-            dx, dy = STEP[d]
-            span = (hi_x - lo_x) if dx else (hi_y - lo_y)
-            dist = rng.uniform(0.6, 0.95) * span
-            a = (rng.uniform(lo_x + (dist if dx < 0 else 0), hi_x - (dist if dx > 0 else 0)) if dx
-                 else rng.uniform(lo_x, hi_x),
-                 rng.uniform(lo_y + (dist if dy < 0 else 0), hi_y - (dist if dy > 0 else 0)) if dy
-                 else rng.uniform(lo_y, hi_y))
-            b = (a[0] + dx * dist, a[1] + dy * dist)
-            self._hold(p, *a, int(rng.integers(10, 18)))
-            begin = len(self.path)
-            self._move(p, a, b, int(rng.integers(6, 21)))
-            swipe, end = d, len(self.path) - 1
-            if kind == "ret":
-                self._hold(p, *b, int(rng.integers(3, 9)))
-                self._move(p, b, a, int(rng.integers(8, 25)))
-            self._hold(p, *(a if kind == "ret" else b), int(rng.integers(10, 18)))
+            swipe, end, begin = self._throw(p, kind == "ret", direction, (lo_x, hi_x, lo_y, hi_y))
         elif kind == "entry":
             b = (rng.uniform(lo_x, hi_x), rng.uniform(lo_y, hi_y))
             a = self._outside(b, s)
@@ -177,6 +161,29 @@ class Script:
         self._gap()
         self.items.append(item)
         return item
+
+    def _throw(self, p: np.ndarray, back: bool, direction: str | None, box) -> tuple[str, int, int]:
+        """A swipe (and, with `back`, its slow return) inside the box: (direction, last frame of
+        the throw, its first moving frame)."""
+        rng, (lo_x, hi_x, lo_y, hi_y) = self.rng, box
+        d = direction or str(rng.choice(list(STEP)))
+        dx, dy = STEP[d]
+        span = (hi_x - lo_x) if dx else (hi_y - lo_y)
+        dist = rng.uniform(0.6, 0.95) * span
+        a = (rng.uniform(lo_x + (dist if dx < 0 else 0), hi_x - (dist if dx > 0 else 0)) if dx
+             else rng.uniform(lo_x, hi_x),
+             rng.uniform(lo_y + (dist if dy < 0 else 0), hi_y - (dist if dy > 0 else 0)) if dy
+             else rng.uniform(lo_y, hi_y))
+        b = (a[0] + dx * dist, a[1] + dy * dist)
+        self._hold(p, *a, int(rng.integers(10, 18)))
+        begin = len(self.path)
+        self._move(p, a, b, int(rng.integers(6, 21)))
+        end = len(self.path) - 1
+        if back:
+            self._hold(p, *b, int(rng.integers(3, 9)))
+            self._move(p, b, a, int(rng.integers(8, 25)))
+        self._hold(p, *(a if back else b), int(rng.integers(10, 18)))
+        return d, end, begin
 
     def _outside(self, a, s: int) -> tuple[float, float]:
         """A point beyond the nearest-ish edge: the patch wholly out of view."""

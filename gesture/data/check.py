@@ -47,24 +47,7 @@ def check(root: Path | str, quarantine: bool = False, progress: bool = True) -> 
             "sizes": dict(Counter(size for _, size in rows).most_common()),
         }
 
-    warnings = []
-    if ds.none_label is None:
-        warnings.append(f"no no-gesture class: record one with `gesture capture none` "
-                        f"(any of {', '.join(NONE_ALIASES)} counts); without it every hand shape in view fires a key")
-    elif "also found" in ds.none_note:
-        warnings.append(ds.none_note)
-    for label, info in labels.items():
-        if info["frames"] < MIN_FRAMES:
-            warnings.append(f"{label!r} has only {info['frames']} readable frames; record at least {MIN_FRAMES}")
-        if len(info["sessions"]) == 1:
-            warnings.append(f"{label!r} has one session: its validation figure comes from within that one recording "
-                            "and cannot predict another day; record a second session (`--session NAME`) with other "
-                            "light, distance, position in the frame and clothes")
-    counts = {k: v["frames"] for k, v in labels.items() if v["frames"]}
-    if counts and max(counts.values()) > MAX_IMBALANCE * min(counts.values()):
-        big, small = max(counts, key=counts.get), min(counts, key=counts.get)
-        warnings.append(f"classes are imbalanced: {big!r} has {counts[big]} frames, {small!r} only {counts[small]} "
-                        f"(over {MAX_IMBALANCE:g}x)")
+    warnings = _class_warnings(ds, labels)
     if corrupt:
         warnings.append(f"{len(corrupt)} unreadable or corrupt file(s)" + ("" if quarantine else
                         "; `gesture data --quarantine` moves them aside"))
@@ -96,6 +79,29 @@ def check(root: Path | str, quarantine: bool = False, progress: bool = True) -> 
         "warnings": warnings,
         "review": review.sessions(root),
     }
+
+
+def _class_warnings(ds, labels: dict) -> list[str]:
+    """What is wrong with the classes: no no-gesture class, too few frames, one session, imbalance."""
+    warnings = []
+    if ds.none_label is None:
+        warnings.append(f"no no-gesture class: record one with `gesture capture none` "
+                        f"(any of {', '.join(NONE_ALIASES)} counts); without it every hand shape in view fires a key")
+    elif "also found" in ds.none_note:
+        warnings.append(ds.none_note)
+    for label, info in labels.items():
+        if info["frames"] < MIN_FRAMES:
+            warnings.append(f"{label!r} has only {info['frames']} readable frames; record at least {MIN_FRAMES}")
+        if len(info["sessions"]) == 1:
+            warnings.append(f"{label!r} has one session: its validation figure comes from within that one recording "
+                            "and cannot predict another day; record a second session (`--session NAME`) with other "
+                            "light, distance, position in the frame and clothes")
+    counts = {k: v["frames"] for k, v in labels.items() if v["frames"]}
+    if counts and max(counts.values()) > MAX_IMBALANCE * min(counts.values()):
+        big, small = max(counts, key=counts.get), min(counts, key=counts.get)
+        warnings.append(f"classes are imbalanced: {big!r} has {counts[big]} frames, {small!r} only {counts[small]} "
+                        f"(over {MAX_IMBALANCE:g}x)")
+    return warnings
 
 
 def _stray(root: Path) -> list[Path]:

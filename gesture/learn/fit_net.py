@@ -31,8 +31,20 @@ def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
     return cfg.lr * 0.5 * (1 + math.cos(math.pi * p))
 
 
+def step(model, opt, frames: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, aug: AugmentConfig,
+         pcfg: PreprocessConfig, gen: torch.Generator, weights: torch.Tensor | None = None) -> float:
+    """One optimiser step on a batch of stored uint8 margin frames: augmented, standardised as the
+    live loop standardises, cross-entropy with label smoothing. Training and relearning share it."""
+    x = standardize(augment(frames, pcfg.size, aug, gen), pcfg)
+    loss = F.cross_entropy(model(x), y, weight=weights, label_smoothing=cfg.label_smoothing)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
 def train_one_epoch(model, opt, data: Data, idx: torch.Tensor, cfg: TrainConfig, aug: AugmentConfig,
-                    pcfg: PreprocessConfig, weights: torch.Tensor, gen: torch.Generator, step: int, total: int):
+                    pcfg: PreprocessConfig, weights: torch.Tensor, gen: torch.Generator, done: int, total: int):
     model.train()
     order = idx[torch.randperm(len(idx), generator=gen)]
     # Drop a last batch of one or two: BatchNorm statistics on it would be noise.
@@ -42,16 +54,11 @@ def train_one_epoch(model, opt, data: Data, idx: torch.Tensor, cfg: TrainConfig,
     total_loss, seen = 0.0, 0
     for b in batches:
         for group in opt.param_groups:
-            group["lr"] = lr_at(step, total, cfg)
-        x = standardize(augment(data.frames[b], cfg.size, aug, gen), pcfg)
-        loss = F.cross_entropy(model(x), data.y[b], weight=weights, label_smoothing=cfg.label_smoothing)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        total_loss += loss.item() * len(b)
+            group["lr"] = lr_at(done, total, cfg)
+        total_loss += step(model, opt, data.frames[b], data.y[b], cfg, aug, pcfg, gen, weights) * len(b)
         seen += len(b)
-        step += 1
-    return total_loss / max(1, seen), step
+        done += 1
+    return total_loss / max(1, seen), done
 
 
 @torch.inference_mode()

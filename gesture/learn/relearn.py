@@ -132,7 +132,8 @@ def _relearn_network(ck, samples, y, boost, found, seed: int, say, result: dict)
     from ..config import TrainConfig
     from ..data.dataset import load_frames
 
-    tcfg = TrainConfig(seed=seed, size=ck.preprocess.size)
+    # The settings it was trained with (batch, label smoothing, weight decay), at its own size.
+    tcfg = replace(TrainConfig.from_dict(ck.meta.get("train", {})), seed=seed, size=ck.preprocess.size)
     frames, keep = None, np.arange(len(samples))
     if ck.head is None or (boost & ~found).any():
         frames, bad = load_frames(samples, ck.preprocess, tcfg.margin, progress=False)
@@ -161,14 +162,11 @@ def _network_wrong(ck, frames, y, mask) -> bool:
 def _fine_tune(ck, frames, y, boost, tcfg, torch):
     """A few fixed steps of the whole-frame network from its running weights, class-balanced,
     the corrections drawn as often as the rest of their class."""
-    import torch.nn.functional as F
-
     from ..model.head import sampling_weights
-    from ..preprocess import standardize
-    from .augment import AugmentConfig, augment
+    from .augment import AugmentConfig
+    from .fit_net import step
 
     pcfg = ck.preprocess
-    size = pcfg.size
     weight = sampling_weights(y, len(ck.labels), boost)
     rng = np.random.default_rng(tcfg.seed)
     gen = torch.Generator().manual_seed(tcfg.seed)
@@ -180,11 +178,7 @@ def _fine_tune(ck, frames, y, boost, tcfg, torch):
     model.train()
     for _ in range(NETWORK_STEPS):
         b = torch.from_numpy(rng.choice(len(y), tcfg.batch_size, p=weight))
-        x = standardize(augment(frames_t[b], size, aug, gen), pcfg)
-        loss = F.cross_entropy(model(x), y_t[b], label_smoothing=tcfg.label_smoothing)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        step(model, opt, frames_t[b], y_t[b], tcfg, aug, pcfg, gen)
     return model.eval()
 
 

@@ -238,6 +238,26 @@ def did_you_mean(name: str, known: list[str]) -> str:
     return f"; did you mean {lower[close[0]]!r}?" if close else ""
 
 
+def _action(g: str, spec: dict, mode: str, at: tuple[str, ...], ctx: str, src: _Source) -> tuple[str, dict]:
+    """The key or mouse action an entry sends, checked, and the defaults a mouse action brings."""
+    if "mouse" in spec:
+        try:
+            action, defaults = mouse.check_fields(spec, mode)
+        except mouse.FieldError as e:
+            src.fail((*at, e.field), f"{ctx}{g}: {e}")
+        return action.encode(), defaults
+    key = spec["key"]
+    if isinstance(key, str) and key in mouse.ACTIONS:
+        src.fail((*at, "key"), f'{ctx}{g}: {key} is a mouse action; write mouse = "{key}"')
+    try:
+        parse_key(key)
+    except ValueError as e:
+        src.fail((*at, "key"), f"{ctx}{g}: {e}")
+    if "amount" in spec:
+        src.fail((*at, "amount"), f"{ctx}{g}: amount only applies to scroll actions (mouse = \"scroll_down\")")
+    return key, {}
+
+
 def _rule(g: str, spec, at: tuple[str, ...], ctx: str, labels, none_label, src: _Source) -> Rule:
     """One gesture's entry, checked; `at` is its place in the file, `ctx` names an app section."""
     swipe = g in SWIPES
@@ -270,23 +290,7 @@ def _rule(g: str, spec, at: tuple[str, ...], ctx: str, labels, none_label, src: 
     mode = spec.get("mode", "tap")
     if mode not in MODES:
         src.fail((*at, "mode"), f"{ctx}{g}: mode must be tap or hold, got {mode!r}")
-    defaults: dict = {}
-    if "mouse" in spec:
-        try:
-            action, defaults = mouse.check_fields(spec, mode)
-        except mouse.FieldError as e:
-            src.fail((*at, e.field), f"{ctx}{g}: {e}")
-        key = action.encode()
-    else:
-        key = spec["key"]
-        if isinstance(key, str) and key in mouse.ACTIONS:
-            src.fail((*at, "key"), f'{ctx}{g}: {key} is a mouse action; write mouse = "{key}"')
-        try:
-            parse_key(key)
-        except ValueError as e:
-            src.fail((*at, "key"), f"{ctx}{g}: {e}")
-        if "amount" in spec:
-            src.fail((*at, "amount"), f"{ctx}{g}: amount only applies to scroll actions (mouse = \"scroll_down\")")
+    key, defaults = _action(g, spec, mode, at, ctx, src)
     nums = dict(defaults)
     for f, lo, hi in (("threshold", MIN_THRESHOLD, 1.0), ("cooldown", 0.0, 3600.0), ("repeat_after", 0.05, 3600.0)):
         if f in spec:
