@@ -222,9 +222,9 @@ def cmd_autostart(args) -> int:
 def check_run(ckpt: Path, keys: Path) -> None:
     """What a login would find wrong, found now: the model loads and the key map fits it."""
     from .live.keymap import load_keymap
-    from .model import livefile
+    from .model.recognizer import read_model
 
-    ck = livefile.read(ckpt, lambda *a: None)
+    ck = read_model(ckpt, lambda *a: None)
     load_keymap(keys, ck.labels, ck.none_label, prior=ck.head is not None)
 
 

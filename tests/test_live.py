@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 from conftest import HANG, ROOT, gesture, renderer
 
-from gesture.capture import preview as overlay
 from gesture.capture.sources import LatestFrame, Source
 from gesture.errors import SourceLost
-from gesture.live import session
+from gesture.live import overlay, session
 from gesture.live.decide import Decider, DecisionConfig, Rule
 from gesture.live.loop import RunConfig, run
 from gesture.live.senders import DryRunSender
@@ -235,17 +234,17 @@ def test_preview_overlay_pause_and_quit_under_a_real_x_server(model, xdisplay, t
 
 def test_the_overlay_says_when_a_rest_is_needed_before_the_next_gesture():
     d = Decider(["fist", "none", "palm"], "none", DecisionConfig(), {"palm": Rule("right")})
-    assert overlay.active_text(d) == "-"
+    assert overlay.active_text(d.active, d.waiting_for_rest) == "-"
     frames = iter(range(1000))
     for p in ([0.01, 0.01, 0.98],) * 4:
         d.update(np.array(p), next(frames) / 30)
-    assert overlay.active_text(d) == "palm"
+    assert overlay.active_text(d.active, d.waiting_for_rest) == "palm"
     for p in ([0.6, 0.3, 0.1],) * 5:  # straight to an unsure fist: palm ends, no rest yet
         d.update(np.array(p), next(frames) / 30)
-    assert overlay.active_text(d) == "- (rest first)"
+    assert overlay.active_text(d.active, d.waiting_for_rest) == "- (rest first)"
     for p in ([0.02, 0.96, 0.02],) * 5:  # the hand rests, for less than rest_time
         d.update(np.array(p), next(frames) / 30)
-    assert overlay.active_text(d) == "- (rest first)"
+    assert overlay.active_text(d.active, d.waiting_for_rest) == "- (rest first)"
     for p in ([0.02, 0.96, 0.02],) * 8:  # ... and on, past it
         d.update(np.array(p), next(frames) / 30)
-    assert overlay.active_text(d) == "-"
+    assert overlay.active_text(d.active, d.waiting_for_rest) == "-"

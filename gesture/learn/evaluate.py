@@ -10,9 +10,8 @@ import numpy as np
 from ..config import cores
 from ..data.dataset import Sample, load_frames, scan
 from ..errors import GestureError
-from ..model import livefile
 from ..model.livefile import LiveModel
-from ..model.recognizer import Recognizer
+from ..model.recognizer import Recognizer, read_model
 from . import landmarks, reports
 
 
@@ -67,7 +66,7 @@ def match_labels(data_labels: list[str], data_none: str | None, ck: LiveModel) -
 
 
 def eval_folder(ckpt_path: Path | str, data_dir: Path | str, progress: bool = True) -> dict:
-    ck = livefile.read(ckpt_path, lambda line: print(line, file=sys.stderr))
+    ck = read_model(ckpt_path, lambda line: print(line, file=sys.stderr))
     ds = scan(data_dir)
     mapping, notes = match_labels(ds.labels, ds.none_label, ck)
     if not mapping:

@@ -70,7 +70,7 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
             raise GestureError(f"{e}; stopped after {s.index + 1} frames") from None
     out = s.stats.summary()
     out["model_version"] = version_of(s.model.ck.meta)
-    out["held_back"] = {f"{g}: {why}": n for (g, why), n in s.decider.held_back.items()}
+    out["held_back"] = s.controller.held_back()
     return out
 
 
@@ -84,23 +84,19 @@ def loop(s: Session, observe=None) -> None:
         ends["corrections"] = time.perf_counter()
         reading = s.model(frame)  # the hand and the head, else the frame through the network
         ends["recognise"] = time.perf_counter()
-        s.focus.switch(t, i)  # another window's key map
-        swiped, still = motion(s, frame, reading, t)
+        events, still = s.controller.swipe(reading, frame.shape, s.model.ck.labels, t)  # and the focused map
         ends["swipes"] = time.perf_counter()
         hand = None if s.model.head is None else reading.hand is not None
-        events = swiped + s.decider.update(reading.probs, t, still, hand)
+        events += s.controller.decide(reading.probs, t, still, hand)
         ends["decide"] = time.perf_counter()
         s.sink.emit(events, i)
         ends["send"] = time.perf_counter()
-        for line in s.decider.news():
-            s.say(line)
         s.teacher.collect(frame, reading.probs, t)
         if observe:
             observe(i, events)
         fps, ms = rate.fps(ends["corrections"]), (time.perf_counter() - t0) * 1000
         fired = any(e.kind in ("tap", "press") for e in events)
-        key = s.view.show(frame, s.decider, s.model.ck.labels, reading.hand, fired, fps, ms, s.sink.last_key,
-                          notes(s), i, s.swipes.shown(t) if s.swipes else None)
+        key = s.view.show(frame, shown(s, t, reading.hand, fps, ms), fired, i)
         if key == QUIT:
             break
         on_key(s, key, t, i)
@@ -109,19 +105,13 @@ def loop(s: Session, observe=None) -> None:
         s.stats.frame(t0, ends, reading, s.due, STARTED)
     s.model = s.teacher.take(s.t, s.model) if s.teacher.on else s.model  # a correction on the last frame
     if frame is not None:
-        s.view.last(frame, s.decider, rate.last, ms, s.sink.last_key, reading.hand)
+        s.view.last(frame, shown(s, s.t, reading.hand, rate.last, ms))
 
 
-def motion(s: Session, frame, reading, t: float) -> tuple[list, bool]:
-    """The swipe this frame ends, if any, and whether the hand is still (static gestures wait
-    while it moves). A swipe counts as an activation for the rest rule."""
-    if s.swipes is None:
-        return [], True
-    top = s.model.ck.labels[int(reading.probs.argmax())] if reading.hand is not None else None
-    events = s.swipes.update(reading.hand, frame.shape, top, t, s.decider.rules, s.decider.paused)
-    if s.swipes.last is not None and s.swipes.last[1] == t:
-        s.decider.swiped()
-    return events, not s.swipes.moving
+def shown(s: Session, t: float, hand, fps: float, ms: float):
+    """The overlay's state for this frame (overlay.Shown)."""
+    return s.controller.shown(t, fps=fps, ms=ms, last_key=s.sink.last_key, hand=hand, notes=s.teacher.notes(),
+                              corrections=s.teacher.on)
 
 
 def answer(s: Session, t: float, i: int, fired: bool) -> None:
@@ -131,14 +121,10 @@ def answer(s: Session, t: float, i: int, fired: bool) -> None:
         return
     asked = s.control.pending.drain()
     for cmd, _ in asked:
-        s.sink.emit(s.decider.set_paused(cmd == "pause", t), i)
-    s.control.publish(s.decider.paused, int(fired))
+        s.sink.emit(s.controller.pause(cmd == "pause", t), i)
+    s.control.publish(s.controller.paused, int(fired))
     for _, done in asked:
         done.set()  # the answer goes out with the state it asked for
-
-
-def notes(s: Session) -> tuple:
-    return (f"map: {s.focus.name}" if s.focus.keymap.apps else None, *s.teacher.notes())
 
 
 def on_key(s: Session, key: str | None, t: float, i: int) -> None:
@@ -146,7 +132,7 @@ def on_key(s: Session, key: str | None, t: float, i: int) -> None:
     if not key:
         return
     if key == "p":
-        s.sink.emit(s.decider.set_paused(not s.decider.paused, t), i)
+        s.sink.emit(s.controller.pause(not s.controller.paused, t), i)
     elif key in ("x", "m") and not s.teacher.on:
         s.say("corrections are off (--no-corrections, or no data folder: give --data DIR)")
     elif key == "x":
@@ -177,9 +163,9 @@ class Rate:
 
 def write_keys(path: Path, ckpt: Path) -> str:
     """Write a starter key map for the checkpoint's gestures; never overwrite an existing file."""
-    from ..model import livefile
+    from ..model.recognizer import read_model
 
-    ck = livefile.read(ckpt)
+    ck = read_model(ckpt)
     if path.exists():
         raise GestureError(f"{path} already exists; edit it, or choose another file for --write-keys")
     text = starter_keymap(ck.labels, ck.none_label, STARTER_MODEL_KEYS if ck.meta.get("starter") else None)

@@ -3,13 +3,13 @@
     Sink    the sender (keys and mouse), the JSON-lines event log, the console, the run's
             counts, and the corrector (which press a correction is about)
     Focus   the key map of the window in focus, read on the watcher's thread off the frame
-            path; a new map releases what the old one held first
+            path (controller.py switches the rules)
 """
 from __future__ import annotations
 
 import json
 
-from .decide import Decider, Event
+from .decide import Event
 from .keymap import KeyMap
 from .senders import KeySender
 
@@ -25,13 +25,13 @@ def apply(events: list[Event], sender: KeySender) -> None:
 
 
 class Sink:
-    def __init__(self, sender: KeySender, events_file, say, stats, dry_run: bool):
+    def __init__(self, sender: KeySender, events_file, say, stats, dry_run: bool, on_fire=None, map_name=None):
         # Every event is said, a line each, window or not: what was pressed is never a guess.
         self.sender, self.file, self.say, self.stats = sender, events_file, say, stats
         self.dry_run = dry_run
         self.last_key: str | None = None
-        self.on_fire = None  # fired(gesture, t): the corrector's note of each press
-        self.map_name = None  # the key map in force, logged with each event where there are several
+        self.on_fire = on_fire  # fired(gesture, t): the corrector's note of each press
+        self.map_name = map_name  # () -> the key map in force, logged with each event where there are several
 
     def emit(self, events: list[Event], index: int) -> None:
         apply(events, self.sender)
@@ -54,22 +54,23 @@ class Sink:
 
 
 class Focus:
-    def __init__(self, keymap: KeyMap, decider: Decider, watcher, sink: Sink, say):
-        self.keymap, self.decider, self.watcher, self.sink, self.say = keymap, decider, watcher, sink, say
+    """The key map of the focused window: `switch` says when it changes (by map, not window)."""
+
+    def __init__(self, keymap: KeyMap, watcher):
+        self.keymap, self.watcher = keymap, watcher
         # The watcher's first answer is there now, so the first frame already uses the right map.
         self.seen = watcher.current if watcher else None
-        self.name, decider.rules = keymap.rules_for(self.seen)
-        if keymap.apps:
-            sink.map_name = lambda: self.name
+        self.name, self.rules = keymap.rules_for(self.seen)
 
-    def switch(self, t: float, index: int) -> None:
-        """A new look at the focus, not every frame; by map, not window: a browser's title
-        changes with every tab."""
+    def switch(self) -> dict | None:
+        """The new map's rules when the focus moved to a window with another map, else None. A new
+        look at the focus, not every frame; by map, not window: a browser's title changes with
+        every tab."""
         if not self.watcher or self.watcher.current is self.seen:
-            return
+            return None
         self.seen = self.watcher.current
         name, rules = self.keymap.rules_for(self.seen)
-        if name != self.name:
-            self.sink.emit(self.decider.set_rules(rules, t), index)  # anything held is released first
-            self.name = name
-            self.say(f"map: {name}")
+        if name == self.name:
+            return None
+        self.name, self.rules = name, rules
+        return rules

@@ -24,6 +24,7 @@ from ..util import TRAIN_EXTRA, have
 from .apps import FocusWatcher
 from .commands import Commands
 from .control import Control
+from .controller import Controller
 from .corrections import Collector, Corrector
 from .decide import Decider
 from .hotkeys import Hotkeys
@@ -66,16 +67,14 @@ def corrections_folder(cfg, ck, log=print) -> Path | None:
 class Session:
     cfg: object  # loop.RunConfig
     model: Recognizer
-    decider: Decider
+    controller: Controller  # the decision rules, the swipes, the focused window's map and pause
     sink: Sink
-    focus: Focus
     teacher: Teacher
     view: View
     src: object
     reader: LatestFrame | None
     stats: Stats
     log: object
-    swipes: Swipes | None = None  # only where the key map names a swipe
     control: Control | None = None  # gesture status / pause / resume
     t: float = 0.0  # the newest frame's time and index, for what closing emits
     index: int = -1
@@ -132,7 +131,6 @@ def open_session(cfg, stack: ExitStack, sender: KeySender | None, log, commands:
     check_keys(keymap, sender, cfg.keys)
     dcfg = cfg.decision if cfg.threshold is None else replace(cfg.decision, threshold=cfg.threshold)
     dcfg = replace(dcfg, rest=dcfg.rest and keymap.require_rest)
-    decider = Decider(ck.labels, ck.none_label, dcfg, keymap.rules_for(None)[1])
     data = corrections_folder(cfg, ck, log) if cfg.corrections or cfg.collect else None
     if cfg.screenshot is not None:
         if not cv2.haveImageWriter(str(cfg.screenshot)):
@@ -144,31 +142,34 @@ def open_session(cfg, stack: ExitStack, sender: KeySender | None, log, commands:
         raise GestureError(f"cannot write the event log {cfg.log}: {e.strerror or e}") from None
     src = open_source(cfg.source)
     window, why = preview.open_preview("gesture run", cfg.preview)
-    view = View(window, cfg.screenshot, ck.preprocess.crop, corrections=False)
+    view = View(window, cfg.screenshot, ck.preprocess.crop)
     stack.callback(view.close)
     if why:
         log(why)
+
+    def say(text: str) -> None:
+        view.say(log, text)
+
     stats = Stats()
-    sink = Sink(sender, events_file, lambda text: view.say(log, text), stats,
-                dry_run=cfg.dry_run)
     watcher = FocusWatcher.start(log) if keymap.apps else None
     if watcher:
         stack.callback(watcher.close)
-    focus = Focus(keymap, decider, watcher, sink, sink.say)
-    teacher = open_teacher(cfg, model, data, src, keymap, commands or Commands(), window, log, sink.say)
-    view.corrections = teacher.on
-    sink.on_fire = teacher.fired
+    focus = Focus(keymap, watcher)
+    controller = Controller(Decider(ck.labels, ck.none_label, dcfg, focus.rules),
+                            Swipes(keymap.swipes) if keymap.uses_swipes else None, focus, say)
+    teacher = open_teacher(cfg, model, data, src, keymap, commands or Commands(), window, log, say)
     stack.callback(teacher.close, stats, log)
+    sink = Sink(sender, events_file, say, stats, dry_run=cfg.dry_run, on_fire=teacher.fired,
+                map_name=(lambda: focus.name) if keymap.apps else None)
     reader = LatestFrame(src) if src.live else None
     stack.callback(close_source, src, reader, stats)
-    swipes = Swipes(keymap.swipes) if keymap.uses_swipes else None
     control = Control(str(cfg.checkpoint), str(cfg.keys) if cfg.keys else None, log)
     stack.callback(control.close)
-    session = Session(cfg, model, decider, sink, focus, teacher, view, src, reader, stats, log, swipes, control)
-    # Registered last, so it runs first: release what the decider holds, then anything the
+    session = Session(cfg, model, controller, sink, teacher, view, src, reader, stats, log, control)
+    # Registered last, so it runs first: release what the rules hold, then anything the
     # sender still has down.
     stack.callback(sender.release_all)
-    stack.callback(lambda: sink.emit(decider.close(session.t), max(session.index, 0)))
+    stack.callback(lambda: sink.emit(controller.close(session.t), max(session.index, 0)))
     return session
 
 

@@ -7,9 +7,9 @@ preprocessing settings, the landmark head and the prior's identity, and the sha2
 checkpoint file it was made from. It is read with NumPy, `allow_pickle=False`: data only,
 never code, and no torch: `pip install gesture-keys` runs models without it.
 
-`read` is the one loader. Where the file is missing, damaged or made from another version
-of the checkpoint, it is made again from the checkpoint (which needs torch, the `[train]`
-extra) and that is said in one line; without torch, one line says what to install.
+recognizer.read_model is the one loader: where the file is missing, damaged or made from
+another version of the checkpoint, it is made again from the checkpoint (which needs torch,
+the `[train]` extra) and that is said in one line; without torch, one line says what to install.
 """
 from __future__ import annotations
 
@@ -121,27 +121,3 @@ def load(ckpt_path: Path | str) -> tuple[LiveModel | None, str]:
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         return None, f"{path.name} is damaged ({type(e).__name__}: {e})"
 
-
-def rebuild(ckpt_path: Path, why: str, log=print) -> LiveModel:
-    """The inference model made again from the checkpoint (torch), and written beside it where it can be."""
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise GestureError(f"{path_for(ckpt_path).name} beside {ckpt_path} cannot be used ({why}), and making it "
-                           "again from the checkpoint needs torch: pip install 'gesture-keys[train]'") from None
-    from . import checkpoint
-
-    ck = checkpoint.load(ckpt_path)
-    try:
-        write(ckpt_path, ck)
-        log(f"made {path_for(ckpt_path).name} again from {ckpt_path} ({why})")
-    except OSError as e:  # a read-only folder: use it from memory this time
-        log(f"using {ckpt_path} through torch ({why}; {path_for(ckpt_path).name} not written: {e.strerror or e})")
-    return from_checkpoint(ck)
-
-
-def read(ckpt_path: Path | str, log=print) -> LiveModel:
-    """The one loader for inference: the file beside the checkpoint, or made again from it."""
-    ckpt_path = Path(ckpt_path)
-    live, why = load(ckpt_path)
-    return live if live is not None else rebuild(ckpt_path, why, log)

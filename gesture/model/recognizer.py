@@ -21,8 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from .. import prior
+from ..errors import GestureError
 from ..preprocess import preprocess, to_input
 from ..prior.features import hand_pixels
+from ..util import TRAIN_EXTRA
 from . import livefile
 from .framenet import DamagedGraph, FrameNet
 from .head import LandmarkHead
@@ -97,12 +99,39 @@ class Recognizer:
         return join(p_net, self.head, points, found)
 
 
+def rebuild(ckpt_path: Path, why: str, log=print) -> livefile.LiveModel:
+    """The inference model made again from the checkpoint (torch), and written beside it where it can be."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise GestureError(f"{livefile.path_for(ckpt_path).name} beside {ckpt_path} cannot be used ({why}), and "
+                           f"making it again from the checkpoint needs torch: {TRAIN_EXTRA}") from None
+    from . import checkpoint  # torch: only here, and only where the model file must be made again
+
+    ck = checkpoint.load(ckpt_path)
+    try:
+        livefile.write(ckpt_path, ck)
+        log(f"made {livefile.path_for(ckpt_path).name} again from {ckpt_path} ({why})")
+    except OSError as e:  # a read-only folder: use it from memory this time
+        log(f"using {ckpt_path} through torch ({why}; {livefile.path_for(ckpt_path).name} not written: "
+            f"{e.strerror or e})")
+    return livefile.from_checkpoint(ck)
+
+
+def read_model(ckpt_path: Path | str, log=print) -> livefile.LiveModel:
+    """The inference model of a checkpoint path: the file beside it, or made again from it. What
+    run, eval, --write-keys and autostart read; `load` builds the Recognizer on it."""
+    ckpt_path = Path(ckpt_path)
+    live, why = livefile.load(ckpt_path)
+    return live if live is not None else rebuild(ckpt_path, why, log)
+
+
 def load(path: Path | str, log=print, video: bool = True, threads: int = 1) -> Recognizer:
-    """The one loader for inference: the model file beside the checkpoint (livefile.read), made
-    again from the checkpoint if its graph turns out damaged."""
+    """The Recognizer of a checkpoint path (read_model), its model file made again from the
+    checkpoint if its graph turns out damaged."""
     path = Path(path)
-    model = livefile.read(path, log)
+    model = read_model(path, log)
     try:
         return Recognizer(model, str(path), video, threads)
     except DamagedGraph:
-        return Recognizer(livefile.rebuild(path, "its graph is damaged", log), str(path), video, threads)
+        return Recognizer(rebuild(path, "its graph is damaged", log), str(path), video, threads)
