@@ -101,6 +101,30 @@ def test_wake_looks_again_only_when_the_picture_changes_or_the_wait_is_over():
     assert wake(noisy(entered))  # a hand just lost: look at once
 
 
+def test_a_scene_that_keeps_changing_with_no_palm_is_looked_at_less_often():
+    from gesture.prior.hands import IDLE_AFTER, IDLE_EVERY
+
+    rng = np.random.default_rng(1)
+    wake = Wake(every=8)
+
+    def changing():  # light, noise, a person in the background: a new picture on every frame
+        return rng.integers(0, 255, (48, 64, 3), np.uint8)
+
+    looks = []
+    for _ in range(IDLE_AFTER + 30):
+        looks.append(wake(changing()))
+        if looks[-1]:
+            wake.looked(False)  # palm detection found nothing
+    assert all(looks[:IDLE_AFTER]) and wake.idle
+    assert sum(looks[IDLE_AFTER:]) == 30 // IDLE_EVERY  # then every IDLE_EVERY-th changed frame
+    wake.looked(True)  # a palm: every changed frame again
+    assert all(wake(changing()) for _ in range(5))
+    for _ in range(IDLE_AFTER):
+        wake.looked(False)
+    wake.reset()  # a hand just lost: not idle, look at once
+    assert not wake.idle and wake(changing())
+
+
 def test_a_hand_that_enters_a_still_room_is_found_on_its_first_frame(weights, photo):
     wall = np.full_like(photo, 128)
     tracker = HandTracker(weights, wake=Wake())

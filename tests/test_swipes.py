@@ -105,6 +105,40 @@ def test_a_fast_hand_lost_for_a_frame_mid_motion_still_swipes():
     assert [g for _, g in play(still(*a, 10) + path + still(*b, 10))] == ["swipe_left"]
 
 
+def test_a_real_throw_at_15_fps_with_repeated_frames_fires_once():
+    """swipe-demos' clips repeat every third frame: the hand stands still for one frame mid-throw.
+    One slow frame is not the end of the motion (it broke real throws into pieces too short to fire)."""
+    a, b = (160, 240), (480, 240)
+    path = move(a, b, 6)
+    jerky = [h for i, h in enumerate(path) for h in ([h, h] if i % 2 else [h])]  # every other frame repeated
+    frames = still(*a, 6) + jerky + still(*b, 8)
+    sw, fired = Swipes(), []
+    for i, h in enumerate(frames):
+        fired += [(i, e.gesture) for e in sw.update(h, SHAPE, None, i / 15, RULES, False)]
+    assert [g for _, g in fired] == ["swipe_left"]
+    assert fired[0][0] <= 6 + len(jerky) + 2  # two still frames after the throw
+
+
+def test_a_hand_lost_just_after_it_stopped_still_swipes_and_one_lost_moving_does_not():
+    a, b = (160, 240), (480, 240)
+    stopped = still(*a, 10) + move(a, b, 8) + still(*b, 1) + [None] * 10  # stops, then the tracker loses it
+    assert [g for _, g in play(stopped)] == ["swipe_left"]
+    leaving = still(*a, 10) + move(a, b, 8) + [None] * 10  # lost while still moving: it left the frame
+    assert play(leaving) == []
+
+
+def test_swipe_demos_marks_are_scored_by_direction_and_window():
+    from gesture.bench import swipe_demos
+
+    name = "swipe2_left_right"  # marked (17, 23, swipe_left), (41, 48, swipe_right)
+    events = [{"event": "tap", "gesture": "swipe_left", "frame": 25},  # 2 frames after the first's end
+              {"event": "tap", "gesture": "swipe_left", "frame": 44},  # the wrong way during the second
+              {"event": "tap", "gesture": "swipe_up", "frame": 5}]  # in a hold
+    s = swipe_demos.score(name, events)
+    assert s["right"] == 1 and s["delays"] == [2] and s["false"] == ["swipe_left@44", "swipe_up@5"]
+    assert swipe_demos.quiet_frames(name, 80) == 80 - (23 + 8 - 16 + 1) - (48 + 8 - 40 + 1)
+
+
 def test_shape_pause_cooldown_and_an_unmapped_direction():
     a, b = (200, 240), (440, 240)
     frames = still(*a, 10) + move(a, b, 10) + still(*b, 10)

@@ -59,6 +59,8 @@ class Stats:
             "ms_per_frame": {"p50": round(float(np.percentile(per_frame, 50)), 3),
                              "p95": round(float(np.percentile(per_frame, 95)), 3)} if per_frame else {},
             "processing_ms_p50": round(float(np.percentile(work, 50)), 3) if work else None,
+            # The mean: what a battery pays, where a few frames cost much more than the median one.
+            "processing_ms_mean": round(float(np.mean(work)), 3) if work else None,
             "first_frame_s": None if self.first_frame_s is None else round(self.first_frame_s, 3),
             "stages_ms": stages, "events": dict(self.events),
             "trainings": [{**{k: v for k, v in r.items() if k not in ("started", "ended")},

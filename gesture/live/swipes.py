@@ -17,8 +17,8 @@ A motion is a swipe only if all of these hold (each a setting of [swipes] in the
   again where it was, or where its motion was heading; otherwise a hand the tracker loses and finds
   elsewhere starts a new track (so does one more than `jump` hand sizes from where it was
   or was heading, or one of another size);
-- it covers `distance` hand sizes, at a peak of `speed` per second, within `longest`
-  seconds: a slow drift never qualifies;
+- it covers `distance` hand sizes, at a peak of `speed` per second, and moves at that speed
+  for at most `longest` seconds: a slow drift never qualifies;
 - its path is straight (`straightness`: the distance over the path's length) and within
   `angle` degrees of one axis;
 - the landmark model was sure of the hand all along (`presence`);
@@ -70,7 +70,9 @@ class SwipeConfig:
     edge: float = 0.01  # the hand's box at least this fraction of the frame inside its edges
     jump: float = 1.5  # hand sizes from where the hand was (or was heading): more is a new track
     gap: int = 3  # frames a moving hand may be lost for and still be the same motion
-    return_window: float = 1.0  # seconds after a swipe in which the opposite motion is its return
+    # Seconds after a swipe in which the opposite motion is its return stroke. A real person who
+    # holds the hand still for longer (swipe-demos: 0.8 s) means the way back as a swipe.
+    return_window: float = 0.5
 
     def __post_init__(self):
         for f in fields(self):
@@ -152,6 +154,14 @@ class Motion:
     def duration(self) -> float:
         return self.points[-1].t - self.points[0].t
 
+    def fast(self, speed: float) -> float:
+        """Seconds from the first to the last step at swipe speed: the throw itself, without the
+        slow start and the slowing into the stop that a real hand has at 15 frames a second."""
+        p = self.points
+        quick = [i for i, (r, q) in enumerate(zip(p, p[1:]))
+                 if math.hypot(q.x - r.x, q.y - r.y) / max(q.t - r.t, 1e-3) / self.size >= speed]
+        return p[quick[-1] + 1].t - p[quick[0]].t if quick else 0.0
+
     def inside(self, p: Point, edge: float) -> bool:
         w, h = self.frame
         x0, y0, x1, y1 = p.box
@@ -168,7 +178,7 @@ class Motion:
         checks = (
             (self.settled >= cfg.settle, "no still start (entering?)"),
             (self.steps(cfg.start) >= 2, "one step (a jump?)"),
-            (self.duration <= cfg.longest, "too slow (drift)"),
+            (self.fast(cfg.speed) <= cfg.longest, "too slow (drift)"),
             (self.distance >= cfg.distance, "too short"),
             (self.peak >= cfg.speed, "too slow (peak)"),
             (self.distance >= cfg.straightness * self.path, "not straight"),
@@ -208,6 +218,7 @@ class Swipes:
         self.track: list[Point] = []
         self.onset: int | None = None
         self.lost = 0  # frames without the hand since it was last tracked
+        self.slow = 0  # frames in a row slower than `stop` since the onset
         self.last: tuple[str, float] | None = None  # the last swipe: direction, end time
         self.fired: dict[str, float] = {}
         self.flash: tuple[str, list, float] | None = None  # the last swipe's trail, for the overlay
@@ -224,7 +235,7 @@ class Swipes:
         return [(p.x, p.y) for p in self.track[-self.TRAIL:]], last[:2] if last else None
 
     def reset(self) -> None:
-        self.track, self.onset, self.lost = [], None, 0
+        self.track, self.onset, self.lost, self.slow = [], None, 0, 0
 
     def update(self, hand, shape: tuple, top: str | None, t: float, rules: dict, paused: bool) -> list[Event]:
         """This frame's hand (None: not tracked) and the head's top class; the swipe it ends, if any."""
@@ -232,9 +243,13 @@ class Swipes:
             # A fast hand can slip out of the tracker's crop for a frame or two: keep the track
             # that long. Found again, it must be where the hand was or was heading (_continues).
             self.lost += 1
-            if self.lost > self.cfg.gap:
-                self.reset()
-            return []
+            if self.lost <= self.cfg.gap:
+                return []
+            # Lost for good. A motion whose hand had already stopped ends where it stopped (the
+            # tracker often loses a hand just after a throw); one still moving left the frame.
+            events = self._end(rules, paused) if self.onset is not None and self.slow else []
+            self.reset()
+            return events
         self.frame = (shape[1], shape[0])
         x, y, size = palm(hand, shape)
         p = Point(t, x, y, size, hand.presence, hand.box, top)
@@ -254,10 +269,21 @@ class Swipes:
                 self.onset = len(self.track) - 2
             return []
         if v >= self.cfg.stop:
+            self.slow = 0
             return []
-        points, settled = self.track[self.onset:], self.onset
-        self.onset = None
-        del self.track[:-keep]
+        # One slow frame is not the end: a camera (or a recording) that repeats a frame, or a
+        # landmark reading that lags by one, shows a moving hand standing still for a frame; real
+        # throws at 15 fps broke into 3-frame pieces that way, none long enough to fire.
+        self.slow += 1
+        if self.slow < 2:
+            return []
+        return self._end(rules, paused)
+
+    def _end(self, rules: dict, paused: bool) -> list[Event]:
+        """The motion from its onset to the first slow frame, judged."""
+        points, settled = self.track[self.onset:len(self.track) - self.slow + 1], self.onset
+        self.onset, self.slow = None, 0
+        del self.track[:-max(self.TRAIL, self.cfg.settle + 2)]
         a, b = points[0], points[-1]
         m = Motion(direction(b.x - a.x, b.y - a.y), points, settled, self.frame)
         return self._judge(m, rules, paused)

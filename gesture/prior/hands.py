@@ -39,6 +39,12 @@ PALM_MODEL, LANDMARK_MODEL = "palm_detection_lite.onnx", "hand_landmark_lite.onn
 CLOSER_MARGIN, CLOSER_MIN, CLOSER_MAX = 1.5, 0.3, 0.6
 CLOSER_GAMMA = 0.5  # and brightened: grey level g -> 255 (g / 255) ** 0.5 (64 -> 128, 16 -> 64; 255 stays)
 _BRIGHTER = np.clip(255 * (np.arange(256) / 255) ** CLOSER_GAMMA + 0.5, 0, 255).astype(np.uint8)
+# An empty scene whose picture changes on every frame (light, noise, a person in the background)
+# woke palm detection and its second look on every frame: twice a hand's cost, all day. After
+# IDLE_AFTER looks in a row that found no palm, palm detection runs on every IDLE_EVERY-th frame
+# that changed, and the second look on every other of those; a hand that comes in then waits up
+# to IDLE_EVERY - 1 frames more (`gesture bench --only speed` measures both).
+IDLE_AFTER, IDLE_EVERY = 15, 3
 
 
 @dataclass
@@ -128,19 +134,32 @@ class Wake:
     by more than `level` (of 255) in some cell, or `every` frames have passed since. A hand that
     enters changes the picture, so it is looked for on the frame it appears; a still, empty
     room is looked at a few times a second. `changed` is where this frame changed, in frame pixels
-    (x0, y0, x1, y1), or None: where HandTracker takes a second look when the first found no palm."""
+    (x0, y0, x1, y1), or None: where HandTracker takes a second look when the first found no palm.
+    A scene that keeps changing with no palm in it (`idle`: IDLE_AFTER misses in a row) is looked
+    at on every `idle_every`-th changed frame only."""
 
     GRID = (32, 24)
 
-    def __init__(self, level: float = 10.0, every: int = 8):
-        self.level, self.every = level, every
+    def __init__(self, level: float = 10.0, every: int = 8, idle_after: int = IDLE_AFTER,
+                 idle_every: int = IDLE_EVERY):
+        self.level, self.every, self.idle_after, self.idle_every = level, every, idle_after, idle_every
         self.ref: np.ndarray | None = None
         self.waited = 0
         self.changed: tuple | None = None
+        self.misses = 0  # palm detections in a row that found no palm
+        self.passed = 0  # changed frames passed over while idle
+
+    @property
+    def idle(self) -> bool:
+        return self.misses >= self.idle_after
+
+    def looked(self, found: bool) -> None:
+        """What palm detection found on a frame this let through."""
+        self.misses = 0 if found else self.misses + 1
 
     def reset(self) -> None:
         """Look on the next frame (a hand was just lost: it is likely still there)."""
-        self.ref = None
+        self.ref, self.misses = None, 0
 
     def __call__(self, bgr: np.ndarray) -> bool:
         """Should palm detection run on this frame?"""
@@ -153,8 +172,13 @@ class Wake:
             h, w = bgr.shape[:2]
             gx, gy = w / self.GRID[0], h / self.GRID[1]
             self.changed = (xs.min() * gx, ys.min() * gy, (xs.max() + 1) * gx, (ys.max() + 1) * gy)
+        if moved is not None and moved.any() and self.idle and self.waited + 1 < self.every:
+            self.passed += 1
+            if self.passed < self.idle_every:  # the reference stays: the next frame still differs from it
+                self.waited += 1
+                return False
         if moved is None or self.waited + 1 >= self.every or moved.any():
-            self.ref, self.waited = thumb, 0
+            self.ref, self.waited, self.passed = thumb, 0, 0
             return True
         self.waited += 1
         return False
@@ -198,8 +222,10 @@ class HandTracker:
         if roi is None:
             self.detected = True
             roi = self._detect(bgr)
-            if roi is None and self.wake is not None:
+            if roi is None and self.wake is not None and (not self.wake.idle or self.wake.misses % 2 == 0):
                 roi = self._detect_closer(bgr, self.wake.changed)
+            if self.wake is not None:
+                self.wake.looked(roi is not None)
             if roi is None:
                 return None
         hand = self._landmarks(bgr, roi)

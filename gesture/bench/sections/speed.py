@@ -1,17 +1,20 @@
 """`gesture bench --only speed`: the live loop as it runs, the hand prior included, beside the peer.
 
-Two 640x480 replays through the real loop (dry run), with a checkpoint that has the hand
+Three 640x480 replays through the real loop (dry run), with a checkpoint that has the hand
 prior and a landmark head (speed does not depend on the weights, only on which path a frame
 takes):
 
     hand in view   finger-count set2 in time order, padded to 640x480 (one person counting)
     empty room     asl-frames' `nothing` (a real empty room) in time order, padded to 640x480,
                    each frame shown 5 times with sensor noise, as a still webcam delivers it
+    changing room  the same frames once each: a picture that changes on every frame (the
+                   light moves between them), with no hand in it
 
-The per-frame cost by stage, the share of one core at 30 fps, and the empty room against the
-hand: while no hand is tracked, palm detection runs only when the picture changes
-(prior.hands.Wake). What that costs is measured too: frames from a hand's entry to its first
-landmarks, on replays that cut from the empty room to a gesture. The peer is MediaPipe's own
+The per-frame cost by stage, the share of one core at 30 fps, and the empty rooms against the
+hand: while no hand is tracked, palm detection runs only when the picture changes, and in a
+scene that keeps changing with no palm only on every third changed frame (prior.hands.Wake).
+What that costs is measured too: frames from a hand's entry to its first landmarks, on
+replays that cut from the still room, and from the changing one, to a gesture. The peer is MediaPipe's own
 tracking pipeline (video mode, model_complexity=0) plus its MLP on the same frames.
 """
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ...config import cores
 from ..common import Context, Figure, have_datasets, plumbing_checkpoint, replay_live
 
 HOLD = 5  # an empty room's frame, shown this many times (1/6 s at 30 fps)
+CHANGING = 45  # frames of the changing room before a hand enters: past prior.hands.IDLE_AFTER
 NOISE = 2.0  # sensor noise, grey levels (sigma), on every shown frame
 
 
@@ -34,14 +38,15 @@ def figures(ctx: Context) -> list[Figure]:
         return []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        hand, empty, entries = _clips(ctx)
+        hand, empty, changing, entries, after_change = _clips(ctx)
         # Hand-shaped points are enough: the head costs the same whatever it learned (and real
         # hands found here would sit in memory and make the prior section's hand-finding look faster).
         ck = plumbing_checkpoint(tmp / "speed.pt")
-        ours = {name: _loop(ctx, ck, frames, tmp, name) for name, frames in (("hand", hand), ("empty", empty))}
-        delays = _entries(entries), _entries(entries, wake=False)
-        figures = _figures(ctx, ours, delays, len(hand), len(empty))
-        figures += _peer(ctx, ours, hand, empty)
+        clips = {"hand": hand, "empty": empty, "changing": changing}
+        ours = {name: _loop(ctx, ck, frames, tmp, name) for name, frames in clips.items()}
+        delays = _entries(entries), _entries(entries, wake=False), _entries(after_change, at=CHANGING)
+        figures = _figures(ctx, ours, delays, {name: len(frames) for name, frames in clips.items()})
+        figures += _peer(ctx, ours, clips)
     return figures
 
 
@@ -62,12 +67,16 @@ def _clips(ctx: Context):
     rng = np.random.default_rng(0)
     room = [replay.pad(read_image(s.path)) for s in by["nothing"][:: 2 * step]]
     empty = [_noisy(f, rng) for f in room for _ in range(HOLD)]
-    entries = []  # 30 frames of the room, then 30 of a gesture: the hand enters at frame 30
+    changing = [replay.pad(read_image(s.path)) for s in by["nothing"][::step]]
+    entries, after_change = [], []  # the room, then 30 frames of a gesture
     for g in ("A", "B", "L", "V", "W", "Y"):
         for start in ((0,) if ctx.quick else (0, 60, 120)):
+            shown = [replay.pad(read_image(s.path)) for s in by[g][start:start + 30]]
             still = [_noisy(replay.pad(read_image(by["nothing"][start].path)), rng) for _ in range(30)]
-            entries.append(still + [replay.pad(read_image(s.path)) for s in by[g][start:start + 30]])
-    return hand, empty, entries
+            entries.append(still + shown)
+            moving = by["nothing"][start:start + CHANGING]
+            after_change.append([replay.pad(read_image(s.path)) for s in moving] + shown)
+    return hand, empty, changing, entries, after_change
 
 
 def _noisy(frame: np.ndarray, rng) -> np.ndarray:
@@ -82,8 +91,8 @@ def _loop(ctx: Context, ck: Path, frames: list, tmp: Path, name: str) -> dict:
     return summary
 
 
-def _entries(entries: list, wake: bool = True) -> list[int]:
-    """Frames from a hand's entry (frame 30) to its first landmarks, the tracker as the loop runs
+def _entries(entries: list, wake: bool = True, at: int = 30) -> list[int]:
+    """Frames from a hand's entry (frame `at`) to its first landmarks, the tracker as the loop runs
     it (wake), or with palm detection on every frame while no hand is tracked."""
     from ... import prior
 
@@ -91,36 +100,48 @@ def _entries(entries: list, wake: bool = True) -> list[int]:
     for seq in entries:
         tracker = prior.tracker(static=False, wake=wake)
         found = [tracker(f) is not None for f in seq]
-        delays.append(next((i - 30 for i in range(30, len(seq)) if found[i]), len(seq) - 30))
+        delays.append(next((i - at for i in range(at, len(seq)) if found[i]), len(seq) - at))
     return delays
 
 
-def _figures(ctx: Context, ours: dict, delays: tuple[list[int], list[int]], n_hand: int, n_empty: int) -> list[Figure]:
+def _figures(ctx: Context, ours: dict, delays: tuple, n: dict) -> list[Figure]:
     mach = f"{cores()} cores, no GPU"
     hand, empty = ours["hand"]["processing_ms_p50"], ours["empty"]["processing_ms_p50"]
+    hand_mean, changing = ours["hand"]["processing_ms_mean"], ours["changing"]["processing_ms_mean"]
 
     def stages(s):
         return ", ".join(f"{k} {v['p50']:.2f}" for k, v in s["stages_ms"].items())
 
     return [
         Figure("speed", "loop per frame with a hand in view, prior included (p50)", hand, "ms",
-               detail=f"{n_hand} finger-count set2 frames, 640x480, through the live loop; the file read left out; "
-                      f"p50 ms by stage: {stages(ours['hand'])}; {mach}"),
+               detail=f"{n['hand']} finger-count set2 frames, 640x480, through the live loop; the file read left "
+                      f"out; mean {hand_mean:.2f}; p50 ms by stage: {stages(ours['hand'])}; {mach}"),
         Figure("speed", "loop per frame in an empty room (p50)", empty, "ms",
-               detail=f"{n_empty} frames of asl-frames' empty room, each shown {HOLD} times with sensor noise; palm "
-                      f"detection only when the picture changes; p50 ms by stage: {stages(ours['empty'])}"),
+               detail=f"{n['empty']} frames of asl-frames' empty room, each shown {HOLD} times with sensor noise; "
+                      f"palm detection only when the picture changes; p50 ms by stage: {stages(ours['empty'])}"),
+        Figure("speed", "loop per frame in an empty scene that changes every frame (mean)", changing, "ms",
+               detail=f"{n['changing']} frames of asl-frames' empty room once each (the light moves between them); "
+                      f"p50 {ours['changing']['processing_ms_p50']:.2f}; p50 ms by stage: "
+                      f"{stages(ours['changing'])}"),
         Figure("speed", "a 30 fps camera's cost with a hand in view, share of one core", hand * 30 / 10, "%",
                detail="per-frame processing with the prior x 30 frames/s"),
         Figure("speed", "empty room / hand in view, per frame", empty / hand if hand else float("inf"), "x",
                target=ctx.target(0.25), detail="the same run, the same machine"),
+        Figure("speed", "changing empty scene / hand in view, per frame (means)",
+               changing / hand_mean if hand_mean else float("inf"), "x", target=ctx.target(1.0),
+               detail="the same run, the same machine: the means, which a battery pays"),
         Figure("speed", "frames from a hand's entry to its first landmarks (slowest)", max(delays[0]), "frames",
                target=ctx.target(4), detail=f"{len(delays[0])} cuts from 30 frames of the empty room to a gesture "
                                             f"(asl-frames A, B, L, V, W, Y); each: {delays[0]}; with palm detection "
                                             f"on every frame while no hand is tracked: {delays[1]}"),
+        Figure("speed", "frames from a hand's entry after a changing scene to its first landmarks (slowest)",
+               max(delays[2]), "frames", target=ctx.target(4),
+               detail=f"{len(delays[2])} cuts from {CHANGING} frames of the changing room (palm detection looking "
+                      f"less often by then) to the same gestures; each: {delays[2]}"),
     ]
 
 
-def _peer(ctx: Context, ours: dict, hand: list, empty: list) -> list[Figure]:
+def _peer(ctx: Context, ours: dict, clips: dict) -> list[Figure]:
     from .. import peer
 
     python = peer.peer_python()
@@ -128,7 +149,7 @@ def _peer(ctx: Context, ours: dict, hand: list, empty: list) -> list[Figure]:
         ctx.log(f"[speed] the peer is skipped: no {peer.PEER_VENV.name} (make it with scripts/peer-setup)")
         return []
     theirs = {}
-    for name, frames in (("hand", hand), ("empty", empty)):
+    for name, frames in clips.items():
         with peer.LandmarkWorker(python, complexity=0, video=True) as w:
             theirs[name] = statistics.median([w.landmarks(f)[1] for f in frames])
     g_hand, g_empty = ours["hand"]["processing_ms_p50"], ours["empty"]["processing_ms_p50"]
@@ -142,4 +163,6 @@ def _peer(ctx: Context, ours: dict, hand: list, empty: list) -> list[Figure]:
                target=ctx.target(2.0), better="higher", detail="the same run, the same frames"),
         Figure("speed", "peer / gesture per frame, empty room", theirs["empty"] / g_empty if g_empty else 0.0, "x",
                better="higher", detail="the same run, the same frames"),
+        Figure("speed", "peer: per frame in an empty scene that changes every frame (p50)", theirs["changing"],
+               "ms", compare=ours["changing"]["processing_ms_p50"], detail=f"{what}, the same frames"),
     ]
