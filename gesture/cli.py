@@ -143,14 +143,28 @@ def cmd_run(args) -> int:
     ckpt = run_checkpoint(args.checkpoint)
     if args.write_keys:
         out = Path(args.write_keys)
+        home = out == default_keys()
         out.parent.mkdir(parents=True, exist_ok=True)
+        kept = out.with_name("keys.prev.toml")
+        if home and out.exists():  # the folder's own map, for another model: kept, never lost
+            from .model.recognizer import read_model
+
+            read_model(ckpt, lambda *a: None)  # the model loads before the map is moved aside
+            out.replace(kept)
         write_keys(out, ckpt)
-        use = "" if out == default_keys() else f" --keys {out}"
-        print(f"wrote {out.resolve()}: edit it, then `gesture run{use}"
-              + (" --checkpoint starter`" if ckpt == STARTER else "`"))
+        print(f"wrote {out.resolve()}: edit it, then `gesture run{'' if home else f' --keys {out}'}"
+              + (" --checkpoint starter`" if ckpt == STARTER else "`")
+              + (f"; the one it replaced is kept at {kept}" if home and kept.exists() else ""))
         return 0
+    keys = keys_path(args.keys)
+    if args.keys is None and keys is not None:
+        try:  # the folder's map may have been written for another model (the starter, before training)
+            check_run(ckpt, keys)
+        except GestureError as e:
+            raise GestureError(f"{e} (the key map in your gesture folder; `gesture run --write-keys` writes one "
+                               "for this model and keeps that one)") from None
     cfg = RunConfig(
-        checkpoint=ckpt, source=args.source, keys=keys_path(args.keys),
+        checkpoint=ckpt, source=args.source, keys=keys,
         dry_run=args.dry_run, preview=not (args.no_preview or args.background), threshold=args.threshold,
         log=Path(args.log) if args.log else None, max_frames=args.max_frames,
         screenshot=Path(args.screenshot) if args.screenshot else None,

@@ -60,7 +60,7 @@ def test_a_damaged_live_file_falls_back_to_the_checkpoint_or_says_why(saved, tmp
     for _ in range(CASES):
         livefile.path_for(ck).write_bytes(damaged(good, rng))
         model = survives(lambda: live_model(ck, log=lambda *a: None))
-        assert model is not None and model.ck.labels == ["palm", "none"]  # the checkpoint itself is whole
+        assert model is not None and model.live.labels == ["palm", "none"]  # the checkpoint itself is whole
 
 
 def test_a_damaged_checkpoint_is_refused_in_one_line(saved, tmp_path):

@@ -123,6 +123,11 @@ def test_a_scene_that_keeps_changing_with_no_palm_is_looked_at_less_often():
         wake.looked(False)
     wake.reset()  # a hand just lost: not idle, look at once
     assert not wake.idle and wake(changing())
+    room = changing()
+    for _ in range(10 * IDLE_AFTER):  # a still room for a long while: looked at now and then ...
+        if wake(room):
+            wake.looked(False)
+    assert not wake.idle and wake(changing())  # ... and not idle: a hand coming in is looked for at once
 
 
 def test_a_hand_that_enters_a_still_room_is_found_on_its_first_frame(weights, photo):

@@ -76,6 +76,7 @@ def test_pause_gesture(tmp_path):
     ('title = "x"\n[gestures]\npalm = "a"\n', 1, "unknown setting 'title'"),
     ('# rest\nrequire_rest = "no"\n[gestures]\npalm = "a"\n', 2, "require_rest must be true or false"),
     ('# nothing mapped\n', 1, "no [gestures] table"),
+    ('[gestures.swipe_up]\nkey = "a"\nshape = 5\n', 3, "shape 5 is not a gesture the checkpoint knows"),
 ])
 def test_bad_maps_name_file_and_line(tmp_path, text, line, msg):
     path, err = load_error(tmp_path, text)
@@ -84,6 +85,11 @@ def test_bad_maps_name_file_and_line(tmp_path, text, line, msg):
         assert err.startswith(f"{path}:{line}:")
     else:
         assert "line 3" in err
+
+
+def test_the_no_gesture_class_is_never_suggested(tmp_path):
+    _, err = load_error(tmp_path, 'pause_gesture = "nonee"\n[gestures]\npalm = "a"\n')
+    assert "is not a gesture the checkpoint knows" in err and "did you mean" not in err
 
 
 def test_missing_map_file(tmp_path):

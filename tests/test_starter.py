@@ -237,3 +237,17 @@ def test_the_model_and_key_map_in_the_home_folder_are_found_from_any_folder(tmp_
     shutil.copy(livefile.path_for(STARTER), livefile.path_for(home / "gesture.pt"))
     r = run("--source", "synth:none x3", "--dry-run", "--no-preview", cwd=there)
     assert r.returncode == 0 and "using the starter" not in r.stderr, r.stderr
+    # Trained since: a model of other gestures. The starter's map no longer fits; one line says
+    # what to do, and writing the new map keeps the old one.
+    from gesture.config import ModelConfig
+    from gesture.model.net import GestureNet
+    from gesture.preprocess import PreprocessConfig
+
+    checkpoint.save(home / "gesture.pt", GestureNet(ModelConfig(num_classes=2, size=64, width=0.5)), ["v", "none"],
+                    "none", PreprocessConfig(size=64), {})
+    r = run("--source", "synth:none x3", "--dry-run", "--no-preview", cwd=there)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "the key map in your gesture folder" in r.stderr
+    old = (home / "keys.toml").read_text()
+    r = run("--write-keys", cwd=there)
+    assert r.returncode == 0 and (home / "keys.prev.toml").read_text() == old, r.stderr
+    assert 'v = "' in (home / "keys.toml").read_text() and "kept at" in r.stdout

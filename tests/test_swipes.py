@@ -166,6 +166,30 @@ def test_a_moving_hand_holds_static_gestures_back_and_a_swipe_needs_a_rest_after
     assert [e.gesture for e in d.update(p, 2.0) + d.update(p, 2.03) + d.update(p, 2.06)] == ["palm"]
 
 
+def test_the_controller_makes_the_shape_a_swipe_ends_in_wait_for_a_rest():
+    """Through live/controller.py as the loop runs it: a swipe with an open palm, mapped as a static
+    gesture too, fires the swipe and not the palm it ends in, until the hand rests."""
+    from types import SimpleNamespace
+
+    from gesture.live.controller import Controller
+    from gesture.live.keymap import KeyMap
+    from gesture.live.outputs import Focus
+
+    rules = {**RULES, "palm": Rule(key="p")}
+    focus = Focus(KeyMap(rules), None)
+    ctl = Controller(Decider(["palm", "none"], "none", DecisionConfig(), focus.rules), Swipes(), focus, print)
+    a, b = (160, 240), (480, 240)
+    hands = still(*a, 10) + move(a, b, 8) + still(*b, 20)
+    fired = []
+    for i, h in enumerate(hands):
+        t = i / 30
+        # At rest before the throw (none on top: the rule is armed), an open palm from its start on.
+        probs = np.array([0.05, 0.95] if i < 10 else [0.95, 0.05])
+        events, still_ = ctl.swipe(SimpleNamespace(probs=probs, hand=h), SHAPE, ["palm", "none"], t)
+        fired += [e.gesture for e in events + ctl.decide(probs, t, still_, True)]
+    assert fired == ["swipe_left"]  # not the palm it ends in: that waits for a rest
+
+
 def write(tmp_path, text):
     path = tmp_path / "keys.toml"
     path.write_text(text)

@@ -28,51 +28,52 @@ def predict_samples(model: LiveModel, samples: list[Sample], where: str = "the c
     return kept, probs, found, bad
 
 
-def evaluate_samples(ck: LiveModel, samples: list[Sample], label_map: dict[str, str],
+def evaluate_samples(model: LiveModel, samples: list[Sample], label_map: dict[str, str],
                      progress: bool = True, where: str = "the checkpoint") -> dict:
     """Metrics for samples whose label maps to a checkpoint label; the others are reported, not dropped."""
-    kept, probs, found, bad = predict_samples(ck, samples, where, progress)
+    kept, probs, found, bad = predict_samples(model, samples, where, progress)
     pred = probs.argmax(1)
     known = [i for i, s in enumerate(kept) if s.label in label_map]
-    index = {name: i for i, name in enumerate(ck.labels)}
-    m = reports.metrics([index[label_map[kept[i].label]] for i in known], pred[known], ck.labels)
+    index = {name: i for i, name in enumerate(model.labels)}
+    m = reports.metrics([index[label_map[kept[i].label]] for i in known], pred[known], model.labels)
     unknown: dict[str, dict] = {}
     for i, s in enumerate(kept):
         if s.label not in label_map:
             u = unknown.setdefault(s.label, {"frames": 0, "predicted": Counter()})
             u["frames"] += 1
-            u["predicted"][ck.labels[pred[i]]] += 1
+            u["predicted"][model.labels[pred[i]]] += 1
     for u in unknown.values():
         u["predicted"] = dict(u["predicted"].most_common())
     m["unknown_labels"] = unknown
     m["unreadable"] = [samples[i].path.as_posix() for i in bad]
-    m["hand_found"] = round(float(found.mean()), 4) if ck.head is not None and len(found) else None
-    none = index.get(ck.none_label)
+    m["hand_found"] = round(float(found.mean()), 4) if model.head is not None and len(found) else None
+    none = index.get(model.none_label)
     y = np.array([index[label_map[kept[i].label]] for i in known], np.int64)
-    m["rest"] = reports.rest_share(probs[known], y, found[known] if ck.head is not None else None, ck.labels, none)
+    hands = found[known] if model.head is not None else None  # no head: the live loop has no hand to ask about
+    m["rest"] = reports.rest_share(probs[known], y, hands, model.labels, none)
     return m
 
 
-def match_labels(data_labels: list[str], data_none: str | None, ck: LiveModel) -> tuple[dict, list[str]]:
+def match_labels(data_labels: list[str], data_none: str | None, model: LiveModel) -> tuple[dict, list[str]]:
     """Data label -> checkpoint label, by name; the no-gesture class matches whatever each side calls it."""
     mapping, notes = {}, []
     for label in data_labels:
-        if label in ck.labels:
+        if label in model.labels:
             mapping[label] = label
-        elif label == data_none and ck.none_label:
-            mapping[label] = ck.none_label
-            notes.append(f"{label!r} in the data is the checkpoint's no-gesture class {ck.none_label!r}")
+        elif label == data_none and model.none_label:
+            mapping[label] = model.none_label
+            notes.append(f"{label!r} in the data is the checkpoint's no-gesture class {model.none_label!r}")
     return mapping, notes
 
 
 def eval_folder(ckpt_path: Path | str, data_dir: Path | str, progress: bool = True) -> dict:
-    ck = read_model(ckpt_path, lambda line: print(line, file=sys.stderr))
+    model = read_model(ckpt_path, lambda line: print(line, file=sys.stderr))
     ds = scan(data_dir)
-    mapping, notes = match_labels(ds.labels, ds.none_label, ck)
+    mapping, notes = match_labels(ds.labels, ds.none_label, model)
     if not mapping:
         raise GestureError(f"none of the labels in {data_dir} ({', '.join(ds.labels) or 'no labels'}) is one the "
-                           f"checkpoint knows ({', '.join(ck.labels)}); labels are matched by folder name")
-    m = evaluate_samples(ck, ds.samples, mapping, progress, where=str(ckpt_path))
+                           f"checkpoint knows ({', '.join(model.labels)}); labels are matched by folder name")
+    m = evaluate_samples(model, ds.samples, mapping, progress, where=str(ckpt_path))
     m.update({"checkpoint": str(ckpt_path), "data": str(data_dir), "notes": notes})
     return m
 

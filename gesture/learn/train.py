@@ -51,7 +51,8 @@ def train(cfg: TrainConfig, log=print, progress: bool = True) -> dict:
                                ident, export(res.model))
     probs = validation_probs(ck, data, split.val)
     m = _metrics(data, split, probs, res, ident)
-    found = data.hands.found[split.val] if data.hands is not None else None
+    # With no head, the live loop has no hand to ask about (hand=None): only the level counts.
+    found = data.hands.found[split.val] if data.hands is not None and head is not None else None
     m["rest"] = reports.rest_share(probs, data.y[split.val].numpy(), found, data.labels, _none(data))
     ck.meta = _meta(cfg, res, m, data, head, helped)
     previous = checkpoint.keep_previous(cfg.out)

@@ -30,7 +30,7 @@ class Controller:
             return events, True
         top = labels[int(reading.probs.argmax())] if reading.hand is not None else None
         events += self.swipes.update(reading.hand, shape, top, t, self.decider.rules, self.decider.paused)
-        if self.swipes.last is not None and self.swipes.last[1] == t:
+        if self.swipes.judged_at == t:
             self.decider.swiped()
         return events, not self.swipes.moving
 

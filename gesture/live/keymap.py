@@ -169,7 +169,7 @@ def load_keymap(path: Path | str, labels: list[str], none_label: str | None, pri
     pause = doc.get("pause_gesture")
     if pause is not None and (pause not in labels or pause == none_label):
         src.fail(("pause_gesture",), f"pause_gesture {pause!r} is not a gesture the checkpoint knows"
-                                     f"{did_you_mean(str(pause), labels)}")
+                                     f"{did_you_mean(pause, [x for x in labels if x != none_label])}")
 
     def rules(table: dict, where: tuple[str, ...], ctx: str) -> dict[str, Rule]:
         out = {}
@@ -229,12 +229,12 @@ def _corrections(table, src: _Source) -> dict[str, str]:
     return out
 
 
-def did_you_mean(name: str, known: list[str]) -> str:
+def did_you_mean(name, known: list[str]) -> str:
     """`; did you mean 'peace'?` for a near miss (a typo, another case), else nothing."""
     import difflib
 
     lower = {k.lower(): k for k in known}
-    close = difflib.get_close_matches(name.lower(), list(lower), n=1, cutoff=0.7)
+    close = difflib.get_close_matches(str(name).lower(), list(lower), n=1, cutoff=0.7)
     return f"; did you mean {lower[close[0]]!r}?" if close else ""
 
 
@@ -262,8 +262,9 @@ def _rule(g: str, spec, at: tuple[str, ...], ctx: str, labels, none_label, src: 
     """One gesture's entry, checked; `at` is its place in the file, `ctx` names an app section."""
     swipe = g in SWIPES
     if g not in labels and not swipe:
-        src.fail(at, f"{ctx}gesture {g!r} is not one the checkpoint knows{did_you_mean(g, [*labels, *SWIPES])} "
-                   f"({', '.join(x for x in labels if x != none_label)}) nor a swipe ({', '.join(SWIPES)})")
+        gestures = [x for x in labels if x != none_label]
+        src.fail(at, f"{ctx}gesture {g!r} is not one the checkpoint knows{did_you_mean(g, gestures + list(SWIPES))} "
+                   f"({', '.join(gestures)}) nor a swipe ({', '.join(SWIPES)})")
     if g == none_label:
         src.fail(at, f"{ctx}{g!r} is the no-gesture class; it cannot fire a key")
     if isinstance(spec, str):
@@ -285,7 +286,7 @@ def _rule(g: str, spec, at: tuple[str, ...], ctx: str, labels, none_label, src: 
     shape = spec.get("shape")
     if shape is not None and (shape not in labels or shape == none_label):
         src.fail((*at, "shape"), f"{ctx}{g}: shape {shape!r} is not a gesture the checkpoint knows"
-                                 f"{did_you_mean(shape, labels)} "
+                                 f"{did_you_mean(shape, [x for x in labels if x != none_label])} "
                                  f"({', '.join(x for x in labels if x != none_label)})")
     mode = spec.get("mode", "tap")
     if mode not in MODES:

@@ -5,8 +5,9 @@ capture thread drops stale ones, so a slow moment never adds lag; a file is read
 frame, so replays are deterministic); the Recognizer (model/recognizer.py) has the hand
 prior look for a hand and, where it finds one, the landmark head give probabilities; where
 it does not, `preprocess` turns the frame into the input training used (configured only
-from the checkpoint) and the fused network, in ONNX Runtime, gives them. The Decider turns
-them into events, the Sink sends and logs them, and the View shows the frame. Whatever
+from the checkpoint) and the fused network, in ONNX Runtime, gives them. The Controller
+(the decision rules, the swipes, the focused window's map and pause) turns them into
+events, the Sink sends and logs them, and the View shows the frame. Whatever
 ends the loop (the end of a file, q, Ctrl-C, an exception), every held key is released:
 session.py opens each part on one ExitStack, and the release runs first.
 
@@ -69,7 +70,7 @@ def run(cfg: RunConfig, sender: KeySender | None = None, log=print, commands: Co
         except SourceLost as e:
             raise GestureError(f"{e}; stopped after {s.index + 1} frames") from None
     out = s.stats.summary()
-    out["model_version"] = version_of(s.model.ck.meta)
+    out["model_version"] = version_of(s.model.live.meta)
     out["held_back"] = s.controller.held_back()
     return out
 
@@ -84,7 +85,7 @@ def loop(s: Session, observe=None) -> None:
         ends["corrections"] = time.perf_counter()
         reading = s.model(frame)  # the hand and the head, else the frame through the network
         ends["recognise"] = time.perf_counter()
-        events, still = s.controller.swipe(reading, frame.shape, s.model.ck.labels, t)  # and the focused map
+        events, still = s.controller.swipe(reading, frame.shape, s.model.live.labels, t)  # and the focused map
         ends["swipes"] = time.perf_counter()
         hand = None if s.model.head is None else reading.hand is not None
         events += s.controller.decide(reading.probs, t, still, hand)

@@ -122,7 +122,7 @@ def check_keys(keymap: KeyMap, sender: KeySender, keys: Path | None) -> None:
 
 def open_session(cfg, stack: ExitStack, sender: KeySender | None, log, commands: Commands | None) -> Session:
     model = live_model(cfg.checkpoint, log)
-    ck = model.ck
+    ck = model.live
     keymap = load_keymap(cfg.keys, ck.labels, ck.none_label, prior=ck.head is not None) if cfg.keys else KeyMap({})
     if not keymap.rules and not keymap.apps:
         log("no --keys map: gestures are recognised and shown, but no key is sent "
@@ -179,7 +179,7 @@ def open_teacher(cfg, model: Recognizer, data: Path | None, src, keymap: KeyMap,
     if data is not None and cfg.corrections and not have("torch"):
         log(f"corrections are off: relearning needs torch ({TRAIN_EXTRA})")
     elif data is not None and cfg.corrections:
-        ck = model.ck
+        ck = model.live
         corrector = Corrector(data, ck.labels, ck.none_label, src.spec, log)
         learner = Learner(cfg.checkpoint, data, lambda p: live_model(p, lambda *a: None), version_of(ck.meta), log)
         log(f"corrections go into {data}" + (": in the window, x when a press was wrong, m then 1-9 when a gesture "

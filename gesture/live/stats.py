@@ -20,7 +20,6 @@ class Stats:
     events: Counter = field(default_factory=Counter)
     frames: int = 0
     dropped: int = 0
-    started: float = field(default_factory=time.perf_counter)
     first_frame_s: float | None = None  # from the package's import to the first classified frame
     wall: list = field(default_factory=list)  # perf_counter at the end of each frame
     arrival: list = field(default_factory=list)  # a file played in real time: when each frame was due

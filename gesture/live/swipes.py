@@ -7,7 +7,8 @@ knuckle), so a hand near the camera and one across the room swipe alike.
 
     still     the hand is tracked and slower than `start` hand sizes per second
     moving    faster than `start`; it began at the last still frame (the onset)
-    end       the first frame slower than `stop`: the motion is judged, and fires at most once
+    end       two frames in a row slower than `stop` (or the hand lost just after one): the
+              motion, up to the first of them, is judged, and fires at most once
 
 A motion is a swipe only if all of these hold (each a setting of [swipes] in the key map):
 - the hand was tracked for `settle` frames before it moved: a hand entering the frame is
@@ -17,8 +18,9 @@ A motion is a swipe only if all of these hold (each a setting of [swipes] in the
   again where it was, or where its motion was heading; otherwise a hand the tracker loses and finds
   elsewhere starts a new track (so does one more than `jump` hand sizes from where it was
   or was heading, or one of another size);
-- it covers `distance` hand sizes, at a peak of `speed` per second, and moves at that speed
-  for at most `longest` seconds: a slow drift never qualifies;
+- it covers `distance` hand sizes, at a peak of `speed` per second (so a slow drift never
+  qualifies), and moves at that speed for at most `longest` seconds (so a hand moved about
+  quickly for long, pointing at things, does not either);
 - its path is straight (`straightness`: the distance over the path's length) and within
   `angle` degrees of one axis;
 - the landmark model was sure of the hand all along (`presence`);
@@ -150,10 +152,6 @@ class Motion:
         dx, dy = abs(b.x - a.x), abs(b.y - a.y)
         return math.degrees(math.atan2(min(dx, dy), max(dx, dy, 1e-9)))
 
-    @property
-    def duration(self) -> float:
-        return self.points[-1].t - self.points[0].t
-
     def fast(self, speed: float) -> float:
         """Seconds from the first to the last step at swipe speed: the throw itself, without the
         slow start and the slowing into the stop that a real hand has at 15 frames a second."""
@@ -220,6 +218,7 @@ class Swipes:
         self.lost = 0  # frames without the hand since it was last tracked
         self.slow = 0  # frames in a row slower than `stop` since the onset
         self.last: tuple[str, float] | None = None  # the last swipe: direction, end time
+        self.judged_at: float | None = None  # the time of the frame on which the last swipe was judged
         self.fired: dict[str, float] = {}
         self.flash: tuple[str, list, float] | None = None  # the last swipe's trail, for the overlay
         self.frame = (640, 480)
@@ -247,7 +246,7 @@ class Swipes:
                 return []
             # Lost for good. A motion whose hand had already stopped ends where it stopped (the
             # tracker often loses a hand just after a throw); one still moving left the frame.
-            events = self._end(rules, paused) if self.onset is not None and self.slow else []
+            events = self._end(rules, paused, t) if self.onset is not None and self.slow else []
             self.reset()
             return events
         self.frame = (shape[1], shape[0])
@@ -277,16 +276,16 @@ class Swipes:
         self.slow += 1
         if self.slow < 2:
             return []
-        return self._end(rules, paused)
+        return self._end(rules, paused, t)
 
-    def _end(self, rules: dict, paused: bool) -> list[Event]:
+    def _end(self, rules: dict, paused: bool, now: float) -> list[Event]:
         """The motion from its onset to the first slow frame, judged."""
         points, settled = self.track[self.onset:len(self.track) - self.slow + 1], self.onset
         self.onset, self.slow = None, 0
         del self.track[:-max(self.TRAIL, self.cfg.settle + 2)]
         a, b = points[0], points[-1]
         m = Motion(direction(b.x - a.x, b.y - a.y), points, settled, self.frame)
-        return self._judge(m, rules, paused)
+        return self._judge(m, rules, paused, now)
 
     def _continues(self, p: Point) -> bool:
         """The same hand as the track's: near where it was (still) or where its motion was
@@ -301,7 +300,7 @@ class Swipes:
         reach = self.cfg.jump * size * (1 + self.lost)  # a fast hand lost for a frame went on moving
         return math.hypot(p.x - x, p.y - y) <= reach and 0.5 < p.size / size < 2
 
-    def _judge(self, m: Motion, rules: dict, paused: bool) -> list[Event]:
+    def _judge(self, m: Motion, rules: dict, paused: bool, now: float) -> list[Event]:
         why = m.why_not(self.cfg)
         start, end = m.points[0].t, m.points[-1].t
         if why is None and self.last and self.last[0] == OPPOSITE[m.direction] \
@@ -315,6 +314,7 @@ class Swipes:
         if why is not None:
             return []
         self.last = (m.direction, end)
+        self.judged_at = now  # the frame it was judged on: a static gesture must rest after it
         self.flash = (m.direction, [(p.x, p.y) for p in m.points], end)
         if rule is None or rule.key is None or paused:
             return []

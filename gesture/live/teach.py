@@ -47,10 +47,10 @@ class Teacher:
         new = self.learner.take()
         if new is None:
             return model
-        if new.ck.labels == model.ck.labels:
+        if new.live.labels == model.live.labels:
             return new
         # relearn.py keeps the labels; a model swapped by hand is not taken mid-run
-        self.say(f"the new model's labels differ ({', '.join(new.ck.labels)}); restart gesture run to use it")
+        self.say(f"the new model's labels differ ({', '.join(new.live.labels)}); restart gesture run to use it")
         return model
 
     def fired(self, gesture: str, t: float) -> None:

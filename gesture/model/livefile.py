@@ -120,4 +120,3 @@ def load(ckpt_path: Path | str) -> tuple[LiveModel | None, str]:
                          head, meta["prior"], graph, meta.get("model", {})), ""
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         return None, f"{path.name} is damaged ({type(e).__name__}: {e})"
-

@@ -24,7 +24,7 @@ from .. import prior
 from ..errors import GestureError
 from ..preprocess import preprocess, to_input
 from ..prior.features import hand_pixels
-from ..util import TRAIN_EXTRA
+from ..util import TRAIN_EXTRA, have
 from . import livefile
 from .framenet import DamagedGraph, FrameNet
 from .head import LandmarkHead
@@ -59,13 +59,15 @@ class Recognizer:
     model is a new Recognizer."""
 
     def __init__(self, model: livefile.LiveModel, where: str, video: bool = True, threads: int = 1):
-        self.ck = model
+        self.live = model
         self.net = FrameNet(model.onnx, threads)  # GestureError for a graph that does not parse
         self.head = LandmarkHead(model.head) if model.head is not None else None
         if self.head is not None:
             prior.check(model.prior, where)
         self.video, self.threads = video, threads
-        self.tracker = None  # made on the first live frame: stills bring their hands with them
+        # Live frames track the hand; made now, off the frame path (a relearned model is built on
+        # the learner's thread). Stills bring their hands with them and need none.
+        self.tracker = prior.tracker(static=False, threads=threads, wake=True) if self.head and video else None
         self.hand = None  # the last frame's Hand, for the overlay
 
     def __call__(self, frame: np.ndarray) -> Reading:
@@ -73,7 +75,7 @@ class Recognizer:
         probs = self.hand_probs(frame)
         t1 = t2 = time.perf_counter()
         if probs is None:  # no hand: the frame as training saw it, through the network
-            x = preprocess(frame, self.ck.preprocess)
+            x = preprocess(frame, self.live.preprocess)
             t2 = time.perf_counter()
             probs = self.net.probs(x)[0]
         t3 = time.perf_counter()
@@ -83,8 +85,8 @@ class Recognizer:
         """The head's probabilities for this frame, or None when no hand is found (or no head)."""
         if self.head is None:
             return None
-        if self.tracker is None:
-            self.tracker = prior.tracker(static=not self.video, threads=self.threads, wake=self.video)
+        if self.tracker is None:  # a stills recogniser shown a single frame: found as a still
+            self.tracker = prior.tracker(static=True, threads=self.threads)
         self.hand = self.tracker(frame)
         if self.hand is None:
             return None
@@ -94,27 +96,29 @@ class Recognizer:
                found: np.ndarray | None = None) -> np.ndarray:
         """(N, classes) probabilities for still frames: `frames` uint8 as preprocess.prepare makes
         them, `points`/`found` each frame's hand found on its own (learn/landmarks.find)."""
-        out = [self.net.probs(to_input(frames[i:i + BATCH], self.ck.preprocess)) for i in range(0, len(frames), BATCH)]
-        p_net = np.concatenate(out) if out else np.zeros((0, len(self.ck.labels)), np.float32)
+        cfg = self.live.preprocess
+        out = [self.net.probs(to_input(frames[i:i + BATCH], cfg)) for i in range(0, len(frames), BATCH)]
+        p_net = np.concatenate(out) if out else np.zeros((0, len(self.live.labels)), np.float32)
         return join(p_net, self.head, points, found)
 
 
-def rebuild(ckpt_path: Path, why: str, log=print) -> livefile.LiveModel:
+def rebuild(ckpt_path: Path, why: str, log=print, graph_damaged: bool = False) -> livefile.LiveModel:
     """The inference model made again from the checkpoint (torch), and written beside it where it can be."""
-    try:
-        import torch  # noqa: F401
-    except ImportError:
+    if not (have("torch") and have("onnx")):
         raise GestureError(f"{livefile.path_for(ckpt_path).name} beside {ckpt_path} cannot be used ({why}), and "
-                           f"making it again from the checkpoint needs torch: {TRAIN_EXTRA}") from None
+                           f"making it again from the checkpoint needs torch: {TRAIN_EXTRA}")
     from . import checkpoint  # torch: only here, and only where the model file must be made again
+    from .framenet import export
 
     ck = checkpoint.load(ckpt_path)
+    if ck.onnx is None or graph_damaged:  # saved before checkpoints carried a graph, or the graph will not run
+        ck.onnx = export(ck.model)
     try:
         livefile.write(ckpt_path, ck)
         log(f"made {livefile.path_for(ckpt_path).name} again from {ckpt_path} ({why})")
     except OSError as e:  # a read-only folder: use it from memory this time
-        log(f"using {ckpt_path} through torch ({why}; {livefile.path_for(ckpt_path).name} not written: "
-            f"{e.strerror or e})")
+        log(f"made the model of {ckpt_path} again in memory ({why}; {livefile.path_for(ckpt_path).name} not "
+            f"written: {e.strerror or e})")
     return livefile.from_checkpoint(ck)
 
 
@@ -134,4 +138,4 @@ def load(path: Path | str, log=print, video: bool = True, threads: int = 1) -> R
     try:
         return Recognizer(model, str(path), video, threads)
     except DamagedGraph:
-        return Recognizer(rebuild(path, "its graph is damaged", log), str(path), video, threads)
+        return Recognizer(rebuild(path, "its graph is damaged", log, graph_damaged=True), str(path), video, threads)

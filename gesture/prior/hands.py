@@ -154,8 +154,10 @@ class Wake:
         return self.misses >= self.idle_after
 
     def looked(self, found: bool) -> None:
-        """What palm detection found on a frame this let through."""
-        self.misses = 0 if found else self.misses + 1
+        """What palm detection found on a frame this let through. Only a look the picture's change
+        asked for counts as a miss: a still room's periodic look must not make it idle, or a hand
+        entering a room that had been still for a few seconds would wait."""
+        self.misses = 0 if found else self.misses + (self.changed is not None)
 
     def reset(self) -> None:
         """Look on the next frame (a hand was just lost: it is likely still there)."""
