@@ -226,11 +226,13 @@ class HandTracker:
             roi = self._detect(bgr)
             if roi is None and self.wake is not None and (not self.wake.idle or self.wake.misses % 2 == 0):
                 roi = self._detect_closer(bgr, self.wake.changed)
-            if self.wake is not None:
-                self.wake.looked(roi is not None)
             if roi is None:
+                if self.wake is not None:
+                    self.wake.looked(False)
                 return None
         hand = self._landmarks(bgr, roi)
+        if self.detected and self.wake is not None:
+            self.wake.looked(hand is not None)  # a "palm" in the curtains that is no hand is a miss
         if hand is None and self._roi is not None and self.wake is not None:
             self.wake.reset()  # a hand just lost is likely still there: look for it on the next frame
         # hand_landmark_tracking_cpu's loopback: a lost hand (no landmarks) means detection on the next frame.

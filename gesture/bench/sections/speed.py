@@ -7,8 +7,9 @@ takes):
     hand in view   finger-count set2 in time order, padded to 640x480 (one person counting)
     empty room     asl-frames' `nothing` (a real empty room) in time order, padded to 640x480,
                    each frame shown 5 times with sensor noise, as a still webcam delivers it
-    changing room  the same frames once each: a picture that changes on every frame (the
-                   light moves between them), with no hand in it
+    changing room  the same frames once each, each at its own exposure (a gain drawn from
+                   1 +- FLICKER, as a webcam's auto-exposure hunts in changing light): a
+                   picture that changes on every frame, with no hand in it
 
 The per-frame cost by stage, the share of one core at 30 fps, and the empty rooms against the
 hand: while no hand is tracked, palm detection runs only when the picture changes, and in a
@@ -30,6 +31,7 @@ from ..common import Context, Figure, have_datasets, plumbing_checkpoint, replay
 
 HOLD = 5  # an empty room's frame, shown this many times (1/6 s at 30 fps)
 CHANGING = 45  # frames of the changing room before a hand enters: past prior.hands.IDLE_AFTER
+FLICKER = 0.1  # the changing room's exposure, drawn per frame from 1 +- this
 NOISE = 2.0  # sensor noise, grey levels (sigma), on every shown frame
 
 
@@ -44,8 +46,10 @@ def figures(ctx: Context) -> list[Figure]:
         ck = plumbing_checkpoint(tmp / "speed.pt")
         clips = {"hand": hand, "empty": empty, "changing": changing}
         ours = {name: _loop(ctx, ck, frames, tmp, name) for name, frames in clips.items()}
-        delays = _entries(entries), _entries(entries, wake=False), _entries(after_change, at=CHANGING)
+        delays = (_entries(entries), _entries(entries, wake=False), _entries(after_change, at=CHANGING),
+                  _entries(after_change, at=CHANGING, idle=False))
         figures = _figures(ctx, ours, delays, {name: len(frames) for name, frames in clips.items()})
+        figures += _idle(ctx, changing)
         figures += _peer(ctx, ours, clips)
     return figures
 
@@ -67,7 +71,7 @@ def _clips(ctx: Context):
     rng = np.random.default_rng(0)
     room = [replay.pad(read_image(s.path)) for s in by["nothing"][:: 2 * step]]
     empty = [_noisy(f, rng) for f in room for _ in range(HOLD)]
-    changing = [replay.pad(read_image(s.path)) for s in by["nothing"][::step]]
+    changing = [_flicker(replay.pad(read_image(s.path)), rng) for s in by["nothing"][::step]]
     entries, after_change = [], []  # the room, then 30 frames of a gesture
     for g in ("A", "B", "L", "V", "W", "Y"):
         for start in ((0,) if ctx.quick else (0, 60, 120)):
@@ -75,8 +79,13 @@ def _clips(ctx: Context):
             still = [_noisy(replay.pad(read_image(by["nothing"][start].path)), rng) for _ in range(30)]
             entries.append(still + shown)
             moving = by["nothing"][start:start + CHANGING]
-            after_change.append([replay.pad(read_image(s.path)) for s in moving] + shown)
+            after_change.append([_flicker(replay.pad(read_image(s.path)), rng) for s in moving]
+                                + [_flicker(f, rng) for f in shown])
     return hand, empty, changing, entries, after_change
+
+
+def _flicker(frame: np.ndarray, rng) -> np.ndarray:
+    return np.clip(frame * rng.uniform(1 - FLICKER, 1 + FLICKER), 0, 255).astype(np.uint8)
 
 
 def _noisy(frame: np.ndarray, rng) -> np.ndarray:
@@ -91,14 +100,16 @@ def _loop(ctx: Context, ck: Path, frames: list, tmp: Path, name: str) -> dict:
     return summary
 
 
-def _entries(entries: list, wake: bool = True, at: int = 30) -> list[int]:
+def _entries(entries: list, wake: bool = True, at: int = 30, idle: bool = True) -> list[int]:
     """Frames from a hand's entry (frame `at`) to its first landmarks, the tracker as the loop runs
-    it (wake), or with palm detection on every frame while no hand is tracked."""
-    from ... import prior
+    it (wake), with palm detection on every frame while no hand is tracked (not wake), or without
+    the idle backoff (not idle)."""
+    from ...paths import WEIGHTS
+    from ...prior.hands import HandTracker, Wake
 
     delays = []
     for seq in entries:
-        tracker = prior.tracker(static=False, wake=wake)
+        tracker = HandTracker(WEIGHTS, wake=(Wake() if idle else Wake(idle_after=len(seq) + 1)) if wake else None)
         found = [tracker(f) is not None for f in seq]
         delays.append(next((i - at for i in range(at, len(seq)) if found[i]), len(seq) - at))
     return delays
@@ -120,7 +131,8 @@ def _figures(ctx: Context, ours: dict, delays: tuple, n: dict) -> list[Figure]:
                detail=f"{n['empty']} frames of asl-frames' empty room, each shown {HOLD} times with sensor noise; "
                       f"palm detection only when the picture changes; p50 ms by stage: {stages(ours['empty'])}"),
         Figure("speed", "loop per frame in an empty scene that changes every frame (mean)", changing, "ms",
-               detail=f"{n['changing']} frames of asl-frames' empty room once each (the light moves between them); "
+               detail=f"{n['changing']} frames of asl-frames' empty room once each, each at its own exposure "
+                      f"(+-{FLICKER:.0%}); "
                       f"p50 {ours['changing']['processing_ms_p50']:.2f}; p50 ms by stage: "
                       f"{stages(ours['changing'])}"),
         Figure("speed", "a 30 fps camera's cost with a hand in view, share of one core", hand * 30 / 10, "%",
@@ -137,8 +149,32 @@ def _figures(ctx: Context, ours: dict, delays: tuple, n: dict) -> list[Figure]:
         Figure("speed", "frames from a hand's entry after a changing scene to its first landmarks (slowest)",
                max(delays[2]), "frames", target=ctx.target(4),
                detail=f"{len(delays[2])} cuts from {CHANGING} frames of the changing room (palm detection looking "
-                      f"less often by then) to the same gestures; each: {delays[2]}"),
+                      f"less often by then) to the same gestures; each: {delays[2]}; without the idle backoff: "
+                      f"{delays[3]}"),
     ]
+
+
+def _idle(ctx: Context, changing: list) -> list[Figure]:
+    """The hand prior alone on the changing room, with the idle backoff and without it (palm
+    detection and its second look on every changed frame): what the backoff saves, same run."""
+    import time
+
+    from ...paths import WEIGHTS
+    from ...prior.hands import HandTracker, Wake
+
+    ms = {}
+    for name, wake in (("with", Wake()), ("without", Wake(idle_after=len(changing) + 1))):
+        tracker, times = HandTracker(WEIGHTS, wake=wake), []
+        for f in changing:
+            t = time.perf_counter()
+            tracker(f)
+            times.append((time.perf_counter() - t) * 1000)
+        ms[name] = float(np.mean(times))
+    return [Figure("speed", "changing empty scene: the hand prior with the idle backoff / without (means)",
+                   ms["with"] / ms["without"], "x", target=ctx.target(0.6),
+                   detail=f"{ms['with']:.2f} ms against {ms['without']:.2f} ms a frame, the same {len(changing)} "
+                          f"frames in the same run; without: palm detection and its second look on every changed "
+                          f"frame")]
 
 
 def _peer(ctx: Context, ours: dict, clips: dict) -> list[Figure]:
