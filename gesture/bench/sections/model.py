@@ -33,7 +33,7 @@ def figures(ctx: Context) -> list[Figure]:
     bwhat = what.replace("batch 1", "batch 32").replace(f"{runs} runs", f"{batch_runs} runs")
     # What the live loop runs: the same fused graph exported to ONNX, in ONNX Runtime on one
     # thread, beside eager torch on one thread.
-    # FrameNet sets (and restores) its own thread count, in either runtime.
+    # FrameNet (ONNX Runtime) and common.TorchNet each run on their own thread count.
     from ...live.session import INFER_THREADS
 
     ort_ms = runtime_ms(frame_net(cfg.size), cfg.size, runs)
