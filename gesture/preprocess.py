@@ -138,8 +138,8 @@ def preprocess(frame: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
     return to_input(prepare(frame, cfg), cfg)
 
 
-def centres(stored: np.ndarray, size: int) -> np.ndarray:
-    """Training's uint8 margin frames (N, size+2m, size+2m, 3) -> their centre squares, the frames
-    `prepare` gives without the margin (the stored frames' view of what the live loop sees)."""
+def centres(stored, size: int):
+    """Training's uint8 margin frames (N, size+2m, size+2m, 3), a NumPy array or a tensor -> their
+    centre squares, the frames `prepare` gives without the margin (what the live loop sees)."""
     m = (stored.shape[1] - size) // 2
     return stored[:, m:m + size, m:m + size]

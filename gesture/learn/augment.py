@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
+from ..preprocess import centres
+
 
 @dataclass(frozen=True)
 class AugmentConfig:
@@ -65,8 +67,7 @@ def _log_uniform(n: int, lo_hi, gen: torch.Generator) -> torch.Tensor:
 
 def centre(stored: torch.Tensor, size: int) -> torch.Tensor:
     """uint8 NHWC margin images -> the float 0..1 NCHW centre squares the live loop would see."""
-    m = (stored.shape[1] - size) // 2
-    return stored[:, m:m + size, m:m + size].permute(0, 3, 1, 2).float().div_(255)
+    return centres(stored, size).permute(0, 3, 1, 2).float().div_(255)
 
 
 def warp(stored: torch.Tensor, size: int, cfg: AugmentConfig, gen: torch.Generator) -> torch.Tensor:

@@ -64,10 +64,8 @@ class Recognizer:
         self.head = LandmarkHead(model.head) if model.head is not None else None
         if self.head is not None:
             prior.check(model.prior, where)
-        self.video, self.threads = video, threads
-        # Live frames track the hand; made now, off the frame path (a relearned model is built on
-        # the learner's thread). Stills bring their hands with them and need none.
-        self.tracker = prior.tracker(static=False, threads=threads, wake=True) if self.head and video else None
+        # Made now, off the frame path: a relearned model is built on the learner's thread.
+        self.tracker = prior.tracker(static=not video, threads=threads, wake=video) if self.head else None
         self.hand = None  # the last frame's Hand, for the overlay
 
     def __call__(self, frame: np.ndarray) -> Reading:
@@ -83,10 +81,8 @@ class Recognizer:
 
     def hand_probs(self, frame: np.ndarray) -> np.ndarray | None:
         """The head's probabilities for this frame, or None when no hand is found (or no head)."""
-        if self.head is None:
+        if self.tracker is None:
             return None
-        if self.tracker is None:  # a stills recogniser shown a single frame: found as a still
-            self.tracker = prior.tracker(static=True, threads=self.threads)
         self.hand = self.tracker(frame)
         if self.hand is None:
             return None
