@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from gesture.errors import GestureError
+from gesture.preprocess import preprocess
 from gesture.prior.hands import LANDMARK_MODEL, PALM_MODEL, WEIGHTS, HandTracker, Wake
 
 # MediaPipe 0.10.21 (static_image_mode=True, model_complexity=0, max_num_hands=1) on
@@ -162,3 +163,30 @@ def test_a_dark_hand_the_palm_model_misses_is_found_by_the_second_look_where_the
     assert hand is not None and tracker.detected and hand.presence >= 0.5
     x0, y0, x1, y1 = hand.box  # on the hand, in the 200x200 photograph padded to the middle of 640x480
     assert 220 <= x0 < x1 <= 420 and 140 <= y0 < y1 <= 340
+
+
+def test_a_still_empty_room_runs_the_whole_frame_network_only_on_the_frames_the_wake_looks_at():
+    """Where nothing is tracked and the picture is still the one of the wake's last look, the
+    recogniser keeps the network's answer for that look instead of running it again."""
+    from gesture.model import recognizer
+    from gesture.paths import STARTER
+
+    rec = recognizer.load(STARTER, log=lambda *_: None)
+    ran = []
+    net_probs = rec.net.probs
+    rec.net.probs = lambda x: ran.append(x) or net_probs(x)
+    rng = np.random.default_rng(0)
+    wall = np.full((480, 640, 3), 128, np.uint8)
+
+    def noisy(frame):
+        return np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
+
+    readings = [rec(noisy(wall)) for _ in range(16)]
+    assert len(ran) == 2, "a still room: the network runs on the wake's looks (every 8th frame) only"
+    assert all(r.hand is None and np.array_equal(r.probs, readings[0].probs) for r in readings)
+    lit = wall.copy()
+    lit[100:300, 200:400] = 220  # the picture changes (a lamp, a person passing): the network runs again
+    rec(lit)
+    assert len(ran) == 3 and np.array_equal(ran[-1], preprocess(lit, rec.live.preprocess))
+    rec(noisy(lit))
+    assert len(ran) == 3  # and keeps that answer while the picture stays

@@ -136,7 +136,8 @@ class Wake:
     room is looked at a few times a second. `changed` is where this frame changed, in frame pixels
     (x0, y0, x1, y1), or None: where HandTracker takes a second look when the first found no palm.
     A scene that keeps changing with no palm in it (`idle`: IDLE_AFTER misses in a row) is looked
-    at on every `idle_every`-th changed frame only."""
+    at on every `idle_every`-th changed frame only. `looks` counts the frames let through: each
+    is the picture the next frames are compared with."""
 
     GRID = (32, 24)
 
@@ -148,6 +149,7 @@ class Wake:
         self.changed: tuple | None = None
         self.misses = 0  # palm detections in a row that found no palm
         self.passed = 0  # changed frames passed over while idle
+        self.looks = 0
 
     @property
     def idle(self) -> bool:
@@ -181,6 +183,7 @@ class Wake:
                 return False
         if moved is None or self.waited + 1 >= self.every or moved.any():
             self.ref, self.waited, self.passed = thumb, 0, 0
+            self.looks += 1
             return True
         self.waited += 1
         return False
@@ -192,7 +195,8 @@ class HandTracker:
     Video mode (static=False) tracks: the next frame's ROI comes from this frame's landmarks and palm
     detection runs only when there is no hand to track, and with `wake` only when the picture
     changed (Wake). static=True detects on every frame (stills). `detected` says whether the
-    last call ran palm detection.
+    last call ran palm detection; `same_picture`, that the wake let the last frame pass because
+    it is still the picture of its last look (`wake.looks`): nothing tracked, nothing changed.
     """
 
     runner = OnnxRunner  # anything with run(x) -> outputs; the class attribute lets a test or tool swap it
@@ -204,7 +208,7 @@ class HandTracker:
         self.landmark = self.runner(d / LANDMARK_MODEL, threads)
         self.static, self.min_detection, self.min_presence = static, min_detection, min_presence
         self.anchors = _anchors()
-        self.detected = False
+        self.detected = self.same_picture = False
         self._roi: tuple | None = None  # the tracked hand's ROI for the next frame
         self.wake = None if static else wake
 
@@ -218,8 +222,9 @@ class HandTracker:
         if bgr.ndim != 3 or bgr.shape[2] != 3 or bgr.dtype != np.uint8:
             raise ValueError(f"HandTracker wants an HxWx3 uint8 BGR frame, got {bgr.dtype} {bgr.shape}")
         roi = None if self.static else self._roi
-        self.detected = False
+        self.detected = self.same_picture = False
         if roi is None and self.wake is not None and not self.wake(bgr):
+            self.same_picture = self.wake.changed is None  # not a changed frame passed over while idle
             return None  # nothing tracked and nothing changed: no hand came in
         if roi is None:
             self.detected = True
