@@ -45,6 +45,9 @@ def ort_session(model: bytes | str, threads: int):
     opts = ort.SessionOptions()
     opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
     opts.log_severity_level = 3
+    # With more than one thread, ONNX Runtime's workers spin for a while after each run, waiting
+    # for the next: between two camera frames that is a core burnt for nothing.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
 
 

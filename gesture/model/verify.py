@@ -109,10 +109,17 @@ def apply(hidden: np.ndarray, probs: np.ndarray, bank: np.ndarray, bank_y: np.nd
     `limit` in degrees, each gesture whose kept hands all point farther than that (or than the
     gesture's own spread, where that is wider) from the hand."""
     out = probs.copy()
-    for c in np.flatnonzero(tau > 0):
-        far = _nearest(hidden, bank[bank_y == c]) > margin * tau[c]
+    checked = np.flatnonzero(tau > 0)
+    if not len(checked):
+        return out
+    # The hands against the whole bank at once, then each gesture's nearest among its own: one
+    # product instead of one per gesture (the live loop asks on every frame with a hand).
+    hidden = np.asarray(hidden, np.float32)
+    d = (hidden * hidden).sum(1)[:, None] - 2 * hidden @ bank.T + (bank * bank).sum(1)[None]
+    for c in checked:
+        mine = bank_y == c
+        far = (np.sqrt(np.maximum(d[:, mine].min(1), 0)) if mine.any() else np.full(len(d), np.inf)) > margin * tau[c]
         if ways is not None and limit:
-            mine = bank_y == c
             far |= points_away(ways[0], ways[1], ways[2][mine], ways[3][mine], np.radians(max(limit, ways[4][c])))
         out[far, none] += out[far, c]
         out[far, c] = 0
