@@ -17,6 +17,12 @@ and says what should fire:
     static    a shape held with a small wobble: that static gesture, and no swipe
 
 Directions are the user's, in the mirrored preview: swipe_left moves right in these frames.
+
+A real throw is not a photograph slid across a room, so two things of real motion are drawn
+in: a hand that moves is smeared along its way by the camera's exposure (indoors a webcam
+exposes for about the whole frame time, so the smear is the whole step from the last frame),
+and a throw turns the hand (a flick of the wrist: up to TURN degrees by the throw's end, the
+return turning it back). Still missing: the arm, and a hand partly out of view at the end.
 """
 from __future__ import annotations
 
@@ -31,6 +37,8 @@ GAP = 12  # frames of the empty room between items
 NOISE = 2.0  # sensor noise, grey levels
 STEP = {"swipe_left": (1, 0), "swipe_right": (-1, 0), "swipe_up": (0, -1), "swipe_down": (0, 1)}
 HARD = ("ret", "entry", "exit", "drift", "jump", "low")
+EXPOSURE = 1.0  # of a frame's time: the share of each step a moving hand is smeared over
+TURN = 25.0  # degrees a throw may turn the hand by its end
 
 
 @dataclass
@@ -75,6 +83,34 @@ def paste(room: np.ndarray, p: np.ndarray, cx: float, cy: float) -> np.ndarray:
     return out
 
 
+def smear(p: np.ndarray, dx: float, dy: float, exposure: float = EXPOSURE) -> np.ndarray:
+    """The patch as the camera sees it moving (dx, dy) pixels in a frame, for `exposure` of the
+    frame's time: averaged along that line (its colour weighted by its opacity, so the room
+    shows through the streak)."""
+    n = math.hypot(dx, dy) * exposure
+    if n < 2:
+        return p
+    r = int(math.ceil(n / 2)) + 1
+    k = np.zeros((2 * r + 1, 2 * r + 1), np.float32)
+    ux, uy = dx * exposure / 2, dy * exposure / 2
+    cv2.line(k, (round(r - ux), round(r - uy)), (round(r + ux), round(r + uy)), 1.0, 1, cv2.LINE_AA)
+    k /= k.sum()
+    q = cv2.copyMakeBorder(p, r, r, r, r, cv2.BORDER_CONSTANT, value=0).astype(np.float32)
+    a = q[..., 3:] / 255
+    colour, alpha = cv2.filter2D(q[..., :3] * a, -1, k), cv2.filter2D(a, -1, k)[..., None]
+    out = np.dstack([colour / np.maximum(alpha, 1e-3), alpha * 255])
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def turn(p: np.ndarray, degrees: float) -> np.ndarray:
+    """The patch turned about its centre (its oval edge keeps the corners clear)."""
+    if not degrees:
+        return p
+    s = p.shape[0]
+    m = cv2.getRotationMatrix2D(((s - 1) / 2, (s - 1) / 2), degrees, 1.0)
+    return cv2.warpAffine(p, m, (s, s), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
 def ease(n: int, kind: str = "inout") -> np.ndarray:
     """n+1 fractions from 0 to 1: eased in and out (cosine), out only, or in only."""
     u = np.linspace(0, 1, n + 1)
@@ -92,6 +128,9 @@ class Script:
         self.rng = rng
         self.path: list[tuple[np.ndarray | None, float, float]] = [(None, 0.0, 0.0)] * GAP  # (patch, cx, cy)
         self.items: list[Item] = []
+        # The throws' turns come from their own generator, so the hands, rooms and paths of a
+        # seed stay what they were before the turns were drawn in.
+        self.turns = np.random.default_rng(7)
 
     def _hold(self, p, x, y, n: int, wobble: float = 1.5) -> tuple[float, float]:
         phase = self.rng.uniform(0, 2 * math.pi)
@@ -100,9 +139,10 @@ class Script:
             self.path.append((p, x + wobble * math.sin(a), y + wobble * math.cos(1.3 * a)))
         return x, y
 
-    def _move(self, p, a, b, n: int, kind: str = "inout") -> tuple[float, float]:
+    def _move(self, p, a, b, n: int, kind: str = "inout", degrees: tuple = (0.0, 0.0)) -> tuple[float, float]:
         for f in ease(n, kind)[1:]:
-            self.path.append((p, a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])))
+            q = turn(p, degrees[0] + f * (degrees[1] - degrees[0]))
+            self.path.append((q, a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])))
         return b
 
     def _gap(self) -> None:
@@ -177,12 +217,14 @@ class Script:
         b = (a[0] + dx * dist, a[1] + dy * dist)
         self._hold(p, *a, int(rng.integers(10, 18)))
         begin = len(self.path)
-        self._move(p, a, b, int(rng.integers(6, 21)))
+        deg = float(self.turns.uniform(-TURN, TURN))
+        self._move(p, a, b, int(rng.integers(6, 21)), degrees=(0.0, deg))
         end = len(self.path) - 1
+        held = turn(p, deg)
         if back:
-            self._hold(p, *b, int(rng.integers(3, 9)))
-            self._move(p, b, a, int(rng.integers(8, 25)))
-        self._hold(p, *(a if back else b), int(rng.integers(10, 18)))
+            self._hold(held, *b, int(rng.integers(3, 9)))
+            self._move(p, b, a, int(rng.integers(8, 25)), degrees=(deg, 0.0))
+        self._hold(p if back else held, *(a if back else b), int(rng.integers(10, 18)))
         return d, end, begin
 
     def _outside(self, a, s: int) -> tuple[float, float]:
@@ -190,11 +232,15 @@ class Script:
         edge = int(self.rng.integers(0, 4))
         return [(-s / 2 - 5, a[1]), (W + s / 2 + 5, a[1]), (a[0], -s / 2 - 5), (a[0], H + s / 2 + 5)][edge]
 
-    def render(self, room: np.ndarray):
-        """The frames, one by one (written as they render)."""
+    def render(self, room: np.ndarray, exposure: float = EXPOSURE):
+        """The frames, one by one (written as they render); `exposure` 0: a moving hand is sharp."""
         room = cv2.resize(room, (W, H), interpolation=cv2.INTER_LINEAR)
         noise = np.random.default_rng(int(self.rng.integers(1 << 31)))
+        last = None
         for p, x, y in self.path:
+            if p is not None and last is not None:
+                p = smear(p, x - last[0], y - last[1], exposure)
+            last = None if p is None else (x, y)
             f = room if p is None else paste(room, p, x, y)
             yield np.clip(f + noise.normal(0, NOISE, f.shape), 0, 255).astype(np.uint8)
 

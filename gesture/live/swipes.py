@@ -26,8 +26,10 @@ A motion is a swipe only if all of these hold (each a setting of [swipes] in the
 - the landmark model was sure of the hand all along (`presence`);
 - neither its start nor its end is below `floor` (a fraction of the frame's height): a hand
   going to the mouse or keyboard moves low in the frame;
-- it is not the way back from the last swipe: a motion opposite to a swipe that ended less
-  than `return_window` seconds before its start is the return stroke.
+- it is not the way back: a motion opposite to the last fast one (at `speed`, a swipe or
+  not, or one the tracker lost mid-way) that ended less than `return_window` seconds before
+  its start is the return stroke. A throw the tracker loses in its blur must not leave its
+  return free to fire the other way.
 
 Directions are as the user sees them in the mirrored preview: `swipe_left` is the hand
 moving to the user's left, which is to the right in the camera's own frame.
@@ -217,7 +219,7 @@ class Swipes:
         self.onset: int | None = None
         self.lost = 0  # frames without the hand since it was last tracked
         self.slow = 0  # frames in a row slower than `stop` since the onset
-        self.last: tuple[str, float] | None = None  # the last swipe: direction, end time
+        self.last: tuple[str, float] | None = None  # the last fast motion: direction, end time
         self.judged_at: float | None = None  # the time of the frame on which the last swipe was judged
         self.fired: dict[str, float] = {}
         self.flash: tuple[str, list, float] | None = None  # the last swipe's trail, for the overlay
@@ -245,8 +247,13 @@ class Swipes:
             if self.lost <= self.cfg.gap:
                 return []
             # Lost for good. A motion whose hand had already stopped ends where it stopped (the
-            # tracker often loses a hand just after a throw); one still moving left the frame.
-            events = self._end(rules, paused, t) if self.onset is not None and self.slow else []
+            # tracker often loses a hand just after a throw); one still moving left the frame,
+            # or was lost in its own blur, and what comes back the other way is its return.
+            events = []
+            if self.onset is not None and self.slow:
+                events = self._end(rules, paused, t)
+            elif self.onset is not None:
+                self._fast(self._motion(self.track[self.onset:], self.onset))
             self.reset()
             return events
         self.frame = (shape[1], shape[0])
@@ -280,12 +287,19 @@ class Swipes:
 
     def _end(self, rules: dict, paused: bool, now: float) -> list[Event]:
         """The motion from its onset to the first slow frame, judged."""
-        points, settled = self.track[self.onset:len(self.track) - self.slow + 1], self.onset
+        m = self._motion(self.track[self.onset:len(self.track) - self.slow + 1], self.onset)
         self.onset, self.slow = None, 0
         del self.track[:-max(self.TRAIL, self.cfg.settle + 2)]
-        a, b = points[0], points[-1]
-        m = Motion(direction(b.x - a.x, b.y - a.y), points, settled, self.frame)
         return self._judge(m, rules, paused, now)
+
+    def _motion(self, points: list[Point], settled: int) -> Motion:
+        a, b = points[0], points[-1]
+        return Motion(direction(b.x - a.x, b.y - a.y), points, settled, self.frame)
+
+    def _fast(self, m: Motion) -> None:
+        """Remember a motion at swipe speed: the next one the other way soon after is its return."""
+        if len(m.points) >= 2 and m.peak >= self.cfg.speed:
+            self.last = (m.direction, m.points[-1].t)
 
     def _continues(self, p: Point) -> bool:
         """The same hand as the track's: near where it was (still) or where its motion was
@@ -311,9 +325,9 @@ class Swipes:
             why = f"not with {rule.shape}"
         if self.on_motion:
             self.on_motion(m, why)
+        self._fast(m)
         if why is not None:
             return []
-        self.last = (m.direction, end)
         self.judged_at = now  # the frame it was judged on: a static gesture must rest after it
         self.flash = (m.direction, [(p.x, p.y) for p in m.points], end)
         if rule is None or rule.key is None or paused:
