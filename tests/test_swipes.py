@@ -101,12 +101,12 @@ def test_the_return_stroke_is_not_a_second_swipe_but_a_later_swipe_back_is():
 def test_the_way_back_from_a_throw_the_tracker_lost_in_its_blur_does_not_fire_the_other_way():
     a, b, mid = (200, 240), (440, 240), (300, 240)
     throw = move(a, b, 10)
-    blurred = still(*a, 10) + throw[:4] + [None] * 6  # lost mid-throw, for longer than `gap`
+    blurred = still(*a, 10) + throw[:4] + [None] * (SwipeConfig().gap + 2)  # lost mid-throw, for longer than `gap`
     found = still(*b, 5)  # found again where the throw ended, then back
     assert play(blurred + found + move(b, a, 12) + still(*a, 10)) == []
     later = blurred + still(*b, 40) + move(b, a, 12) + still(*a, 10)  # 1.5 s later: a swipe of its own
     assert [g for _, g in play(later)] == ["swipe_right"]
-    slow = still(*a, 10) + move(a, mid, 40)[:20] + [None] * 6 + still(*mid, 5)  # a hand lost while moving slowly
+    slow = still(*a, 10) + move(a, mid, 40)[:20] + [None] * 12 + still(*mid, 5)  # a hand lost while moving slowly
     assert [g for _, g in play(slow + move(mid, a, 8) + still(*a, 10))] == ["swipe_right"]
 
 

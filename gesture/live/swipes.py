@@ -73,7 +73,11 @@ class SwipeConfig:
     floor: float = 0.85  # start and end above this fraction of the frame's height
     edge: float = 0.01  # the hand's box at least this fraction of the frame inside its edges
     jump: float = 1.5  # hand sizes from where the hand was (or was heading): more is a new track
-    gap: int = 3  # frames a moving hand may be lost for and still be the same motion
+    # Frames a moving hand may be lost for and still be the same motion. A throw blurs, and the
+    # prior loses a blurred hand for several frames mid-throw; chosen on the development replays
+    # with blur (first half, two hands a set, 30 swipes): 3 -> 15 fired, 5 -> 19, 6 -> 22, 8 -> 27,
+    # 10 -> 25, and no false swipe for any.
+    gap: int = 8
     # Seconds after a swipe in which the opposite motion is its return stroke. A real person who
     # holds the hand still for longer (swipe-demos: 0.8 s) means the way back as a swipe.
     return_window: float = 0.5
@@ -252,8 +256,8 @@ class Swipes:
             events = []
             if self.onset is not None and self.slow:
                 events = self._end(rules, paused, t)
-            elif self.onset is not None:
-                self._fast(self._motion(self.track[self.onset:], self.onset))
+            elif self.onset is not None:  # unseen since, it may have gone on moving until now
+                self._fast(self._motion(self.track[self.onset:], self.onset), until=t)
             self.reset()
             return events
         self.frame = (shape[1], shape[0])
@@ -296,10 +300,10 @@ class Swipes:
         a, b = points[0], points[-1]
         return Motion(direction(b.x - a.x, b.y - a.y), points, settled, self.frame)
 
-    def _fast(self, m: Motion) -> None:
+    def _fast(self, m: Motion, until: float | None = None) -> None:
         """Remember a motion at swipe speed: the next one the other way soon after is its return."""
         if len(m.points) >= 2 and m.peak >= self.cfg.speed:
-            self.last = (m.direction, m.points[-1].t)
+            self.last = (m.direction, m.points[-1].t if until is None else until)
 
     def _continues(self, p: Point) -> bool:
         """The same hand as the track's: near where it was (still) or where its motion was
