@@ -12,8 +12,9 @@ landmarks in pixels of the 224-pixel crop the model reads (a hand fills about ha
 and both models' time on one thread on this machine.
 
 Measured on 2026-12-07 (2 cores of an Intel Xeon @ 2.80 GHz, AVX-512 VNNI; onnxruntime
-1.32): median gap 0.80 px (finger-count), 0.62 (asl-frames), 0.72 (drone-gestures),
-against a target of 0.5; 4.47 against 5.22 ms (1.17x). The float model's own landmarks
+1.32): median gap 0.80 px (finger-count), 0.62 (asl-frames), 0.73 (drone-gestures),
+against a target of 0.5; int8 6.14 ms against float32 7.27 (1.18x; 1.17x on another run,
+4.47 against 5.22 ms: this CPU's speed varies from run to run). The float model's own landmarks
 move 0.9 px (median) between two identical frames read from slightly different crops, so
 the gap is within its jitter, but the gain did not pay for a second landmark path (and a
 new prior identity that every trained model would have to be retrained for). The issue
