@@ -38,12 +38,20 @@ POINTS = 0.5  # palm lengths of straight finger (features.pointing): less says t
 MIN_PAIRS = 5  # fewer distances than this cannot say how far apart a gesture's hands lie: not verified
 
 
+def _squared(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) squared Euclidean distances between rows."""
+    return (a * a).sum(1)[:, None] - 2 * a @ b.T + (b * b).sum(1)[None]
+
+
+def _least(d: np.ndarray) -> np.ndarray:
+    """For each row of squared distances, the distance to the nearest column (inf: none)."""
+    return np.sqrt(np.maximum(d.min(1), 0)) if d.shape[1] else np.full(len(d), np.inf)
+
+
 def _nearest(a: np.ndarray, b: np.ndarray, skip: np.ndarray | None = None) -> np.ndarray:
     """For each row of a, the Euclidean distance to the nearest row of b (not where `skip`)."""
-    d = (a * a).sum(1)[:, None] - 2 * a @ b.T + (b * b).sum(1)[None]
-    if skip is not None:
-        d = np.where(skip, np.inf, d)
-    return np.sqrt(np.maximum(d.min(1), 0)) if b.shape[0] else np.full(len(a), np.inf)
+    d = _squared(a, b)
+    return _least(np.where(skip, np.inf, d) if skip is not None else d)
 
 
 def build(hidden: np.ndarray, y: np.ndarray, sessions: np.ndarray, index: np.ndarray, none: int | None,
@@ -114,11 +122,10 @@ def apply(hidden: np.ndarray, probs: np.ndarray, bank: np.ndarray, bank_y: np.nd
         return out
     # The hands against the whole bank at once, then each gesture's nearest among its own: one
     # product instead of one per gesture (the live loop asks on every frame with a hand).
-    hidden = np.asarray(hidden, np.float32)
-    d = (hidden * hidden).sum(1)[:, None] - 2 * hidden @ bank.T + (bank * bank).sum(1)[None]
+    d = _squared(np.asarray(hidden, np.float32), bank)
     for c in checked:
         mine = bank_y == c
-        far = (np.sqrt(np.maximum(d[:, mine].min(1), 0)) if mine.any() else np.full(len(d), np.inf)) > margin * tau[c]
+        far = _least(d[:, mine]) > margin * tau[c]
         if ways is not None and limit:
             far |= points_away(ways[0], ways[1], ways[2][mine], ways[3][mine], np.radians(max(limit, ways[4][c])))
         out[far, none] += out[far, c]
