@@ -33,26 +33,35 @@ from .. import prior
 from ..data.dataset import scan
 from ..data.images import read_image
 from ..paths import WEIGHTS
-from ..prior.hands import LANDMARK_MODEL, _crop
+from ..prior.hands import LANDMARK_MODEL
 from ..util import ort_session
 
 SETS = {"finger-count": ("finger-count", 1, "set1"), "asl-frames": ("asl-frames", 4, None),
         "drone-gestures": ("drone-gestures", 10, None)}
 
 
+class Recorder:
+    """A runner that keeps the last input it was given (HandTracker's runners are swappable)."""
+
+    def __init__(self, runner):
+        self.runner, self.last = runner, None
+
+    def run(self, x: np.ndarray) -> list:
+        self.last = x
+        return self.runner.run(x)
+
+
 def crops(folder: Path, every: int = 1, session: str | None = None) -> np.ndarray:
     """The (N, 224, 224, 3) float inputs the landmark model reads where the prior finds a hand."""
-    import cv2
-
     tracker = prior.tracker(static=True)
+    tracker.landmark = seen = Recorder(tracker.landmark)
     out = []
     samples = sorted((s for s in scan(folder).samples if session is None or s.session == session),
                      key=lambda s: str(s.path))[::every]
     for s in samples:
         frame = read_image(s.path)
-        roi = tracker._detect(frame) if frame is not None else None
-        if roi is not None and tracker._landmarks(frame, roi) is not None:
-            out.append(_crop(frame, roi, 224, cv2.BORDER_REPLICATE)[0])
+        if frame is not None and tracker(frame) is not None:
+            out.append(seen.last[0])
     return np.stack(out)
 
 
