@@ -261,8 +261,8 @@ def _action(g: str, spec: dict, mode: str, at: tuple[str, ...], ctx: str, src: _
 def _rule(g: str, spec, at: tuple[str, ...], ctx: str, labels, none_label, src: _Source) -> Rule:
     """One gesture's entry, checked; `at` is its place in the file, `ctx` names an app section."""
     swipe = g in SWIPES
+    gestures = [x for x in labels if x != none_label]  # what a rule, a shape or a "did you mean" may name
     if g not in labels and not swipe:
-        gestures = [x for x in labels if x != none_label]
         src.fail(at, f"{ctx}gesture {g!r} is not one the checkpoint knows{did_you_mean(g, gestures + list(SWIPES))} "
                    f"({', '.join(gestures)}) nor a swipe ({', '.join(SWIPES)})")
     if g == none_label:
@@ -284,10 +284,9 @@ def _rule(g: str, spec, at: tuple[str, ...], ctx: str, labels, none_label, src: 
             src.fail((*at, f), f"{ctx}{g}: {f} " + ("does not apply to a swipe, which fires once at the end of its "
                                                      "motion" if swipe else "only applies to swipes"))
     shape = spec.get("shape")
-    if shape is not None and (shape not in labels or shape == none_label):
+    if shape is not None and shape not in gestures:
         src.fail((*at, "shape"), f"{ctx}{g}: shape {shape!r} is not a gesture the checkpoint knows"
-                                 f"{did_you_mean(shape, [x for x in labels if x != none_label])} "
-                                 f"({', '.join(x for x in labels if x != none_label)})")
+                                 f"{did_you_mean(shape, gestures)} ({', '.join(gestures)})")
     mode = spec.get("mode", "tap")
     if mode not in MODES:
         src.fail((*at, "mode"), f"{ctx}{g}: mode must be tap or hold, got {mode!r}")

@@ -107,16 +107,20 @@ def _loop(ctx: Context, ck: Path, frames: list, tmp: Path, name: str) -> dict:
     return summary
 
 
-def _entries(entries: list, wake: bool = True, at: int = 30, idle: bool = True) -> list[int]:
-    """Frames from a hand's entry (frame `at`) to its first landmarks, the tracker as the loop runs
-    it (wake), with palm detection on every frame while no hand is tracked (not wake), or without
-    the idle backoff (not idle)."""
+def _tracker(frames: int, wake: bool = True, idle: bool = True):
+    """The tracker as the loop runs it (wake), with palm detection on every frame while no hand is
+    tracked (not wake), or without the idle backoff over `frames` frames (not idle)."""
     from ...paths import WEIGHTS
     from ...prior.hands import HandTracker, Wake
 
+    return HandTracker(WEIGHTS, wake=(Wake() if idle else Wake(idle_after=frames + 1)) if wake else None)
+
+
+def _entries(entries: list, wake: bool = True, at: int = 30, idle: bool = True) -> list[int]:
+    """Frames from a hand's entry (frame `at`) to its first landmarks, each tracker of _tracker."""
     delays = []
     for seq in entries:
-        tracker = HandTracker(WEIGHTS, wake=(Wake() if idle else Wake(idle_after=len(seq) + 1)) if wake else None)
+        tracker = _tracker(len(seq), wake, idle)
         found = [tracker(f) is not None for f in seq]
         delays.append(next((i - at for i in range(at, len(seq)) if found[i]), len(seq) - at))
     return delays
@@ -169,12 +173,9 @@ def _idle(ctx: Context, changing: list) -> list[Figure]:
     detection and its second look on every changed frame): what the backoff saves, same run."""
     import time
 
-    from ...paths import WEIGHTS
-    from ...prior.hands import HandTracker, Wake
-
     ms = {}
-    for name, wake in (("with", Wake()), ("without", Wake(idle_after=len(changing) + 1))):
-        tracker, times = HandTracker(WEIGHTS, wake=wake), []
+    for name, idle in (("with", True), ("without", False)):
+        tracker, times = _tracker(len(changing), idle=idle), []
         for f in changing:
             t = time.perf_counter()
             tracker(f)
